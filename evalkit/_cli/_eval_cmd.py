@@ -1,0 +1,71 @@
+"""``evalkit eval`` and ``evalkit eval-retry``: flags to one config, logs to an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from ..log import EvalLog
+from ..model._pricing import parse_cost_override
+from ._coerce import parse_assignments
+
+FATAL_KINDS = {"quota_exhausted", "auth", "model_fatal"}
+
+
+def run_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword options of ``eval()`` given on the command line (None = not given)."""
+    costs = dict(parse_cost_override(item) for item in args.model_cost or [])
+    options: dict[str, Any] = {
+        "model_args": parse_assignments(args.model_args, "-M") or None,
+        "model_cost": {model: (p.input, p.output) for model, p in costs.items()} or None,
+        "sample_id": _sample_ids(args.sample_id),
+        "command": "evalkit " + shlex.join(sys.argv[1:]),
+    }
+    for name in ("limit", "epochs", "seed", "fail_on_error", "continue_on_fail",
+                 "retry_on_error", "max_messages", "token_limit", "time_limit",
+                 "max_connections", "max_samples", "max_tasks", "max_retries", "timeout",
+                 "attempt_timeout", "model_base_url", "log_dir", "display"):
+        options[name] = getattr(args, name)
+    options["debug"] = args.debug or None
+    return {key: value for key, value in options.items() if value is not None}
+
+
+def _sample_ids(text: str | None) -> list[int | str] | None:
+    if not text:
+        return None
+    return [int(part) if part.strip().isdigit() else part.strip()
+            for part in text.split(",") if part.strip()]
+
+
+def eval_command(args: argparse.Namespace) -> int:
+    from .. import eval
+
+    options = run_options(args)
+    options["task_args"] = parse_assignments(args.task_args, "-T")
+    return exit_code(eval(args.tasks, model=args.model, **options))
+
+
+def eval_retry_command(args: argparse.Namespace) -> int:
+    from .._eval._retry import eval_retry_async
+    from .._eval._sync import run_sync
+
+    options = run_options(args)
+    if args.max_attempts is not None:
+        options["max_attempts"] = args.max_attempts
+    logs = run_sync(lambda: eval_retry_async(
+        args.logs, until_complete=args.until_complete, backoff=args.backoff, **options))
+    return exit_code(logs)
+
+
+def exit_code(logs: Sequence[EvalLog]) -> int:
+    """0 success · 1 an eval failed · 3 aborted, resumable · 130 cancelled."""
+    if any(log.status == "cancelled" for log in logs):
+        return 130
+    if any(log.error is not None and log.error.kind in FATAL_KINDS for log in logs):
+        return 3
+    if any(log.status != "success" for log in logs):
+        return 1
+    return 0

@@ -1,0 +1,106 @@
+"""The ``evalkit`` command line: argument definitions only."""
+
+from __future__ import annotations
+
+import argparse
+
+EXIT_CODES = """exit codes:
+  0    every eval finished with status success
+  1    an eval finished with status error (e.g. the fail_on_error threshold was passed)
+  2    usage or configuration error (bad flag, task not found, bad log file)
+  3    aborted, resumable: quota/credit exhausted or a fatal provider error
+  130  cancelled by the user (Ctrl-C / SIGTERM); the resume command was printed
+"""
+
+
+def fail_on_error_value(text: str) -> bool | float:
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number; use a fraction 0 < x < 1 or a count >= 1") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="evalkit", description="Evaluate language models; resume any run that stops.",
+        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = commands.add_parser("eval", help="run tasks against a model", epilog=EXIT_CODES,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("tasks", nargs="+", metavar="TASK",
+                     help="task file, or file@name (e.g. examples/arithmetic.py@arithmetic)")
+    run.add_argument("--model", help="provider/name, e.g. mockllm/model or openai/gpt-4o")
+    run.add_argument("-T", dest="task_args", action="append", metavar="KEY=VALUE",
+                     help="task argument (int, float, bool, JSON or string)")
+    _add_run_options(run)
+    retry = commands.add_parser("eval-retry", help="finish the runs recorded in logs",
+                                epilog=EXIT_CODES,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    retry.add_argument("logs", nargs="+", metavar="LOG")
+    retry.add_argument("--until-complete", action="store_true",
+                       help="keep retrying (with backoff) until success or nothing is left")
+    retry.add_argument("--max-attempts", type=int, default=None,
+                       help="do not re-run a sample that failed this many times (default 3)")
+    retry.add_argument("--backoff", type=float, default=30.0,
+                       help="first wait in seconds between --until-complete rounds")
+    _add_run_options(retry)
+    _add_log_commands(commands)
+    return parser
+
+
+def _add_run_options(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("-M", dest="model_args", action="append", metavar="KEY=VALUE",
+                     help="model argument")
+    sub.add_argument("--limit", type=int, help="run the first N samples")
+    sub.add_argument("--sample-id", help="comma-separated sample ids to run")
+    sub.add_argument("--epochs", type=int, help="run each sample N times")
+    sub.add_argument("--seed", type=int, help="seed for Python's random and the model")
+    errors = sub.add_mutually_exclusive_group()
+    errors.add_argument("--fail-on-error", nargs="?", const=True, type=fail_on_error_value,
+                        metavar="VALUE", help="fail on first error, a fraction or a count")
+    errors.add_argument("--no-fail-on-error", dest="fail_on_error", action="store_false",
+                        help="never fail because of sample errors")
+    sub.set_defaults(fail_on_error=None)
+    sub.add_argument("--continue-on-fail", action="store_true", default=None,
+                     help="never stop early; decide the status at the end")
+    for flag, kind, text in (
+        ("--retry-on-error", int, "retry a failing sample up to N times in the run"),
+        ("--max-messages", int, "stop a sample's solver at N messages"),
+        ("--token-limit", int, "stop a sample's solver at N tokens"),
+        ("--time-limit", float, "stop a sample's solver after S seconds"),
+        ("--max-connections", int, "concurrent calls per model (default 10)"),
+        ("--max-samples", int, "samples in flight at once"),
+        ("--max-tasks", int, "tasks run at once (default 1)"),
+        ("--max-retries", int, "retries of a transient model error (default 10)"),
+        ("--timeout", float, "seconds for one model call, retries included"),
+        ("--attempt-timeout", float, "seconds for one attempt of a model call"),
+    ):
+        sub.add_argument(flag, type=kind, help=text)
+    sub.add_argument("--model-base-url", help="base URL of the model's API")
+    sub.add_argument("--model-cost", action="append", metavar="MODEL=IN:OUT",
+                     help="price in dollars per million input:output tokens")
+    sub.add_argument("--log-dir", help="where logs go (default $EVALKIT_LOG_DIR or ./logs)")
+    sub.add_argument("--display", choices=("rich", "plain", "none"), default=None)
+    sub.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+
+
+def _add_log_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    log = commands.add_parser("log", help="list and read logs")
+    log_commands = log.add_subparsers(dest="log_command", required=True, metavar="COMMAND")
+    ls = log_commands.add_parser("ls", help="table of runs, newest first")
+    ls.add_argument("dir", nargs="?", help="log directory (default $EVALKIT_LOG_DIR or ./logs)")
+    ls.add_argument("--status", choices=("started", "success", "error", "cancelled"))
+    ls.add_argument("--json", action="store_true", help="JSON lines for scripts")
+    info = log_commands.add_parser("info", help="header and results, no samples decoded")
+    info.add_argument("log")
+    dump = log_commands.add_parser("dump", help="every record as JSON lines (pipe to jq)")
+    dump.add_argument("log")
+    samples = log_commands.add_parser("samples", help="one line per sample")
+    samples.add_argument("log")
+    samples.add_argument("--errors", action="store_true", help="only errored samples")
+    samples.add_argument("--limited", action="store_true", help="only samples that hit a limit")
+    for sub in (ls, info, dump, samples):
+        sub.add_argument("--debug", action="store_true", help="show tracebacks of errors")

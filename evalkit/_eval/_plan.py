@@ -1,0 +1,39 @@
+"""``RunPlan``: what one task run will do, for a first run or a retry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .._task import Task
+from ..dataset import Sample
+from ..log import EvalSpec
+from ._sample import PriorAttempts
+
+
+@dataclass
+class WorkItem:
+    sample: Sample
+    epoch: int
+    prior: PriorAttempts | None = None
+
+
+@dataclass
+class CarriedSamples:
+    """Sample records reused from earlier runs, as their raw JSON lines."""
+
+    lines: list[bytes] = field(default_factory=list)
+    errored: int = 0
+    """Lines of samples that failed ``max_attempts`` times: carried, not re-run."""
+
+
+@dataclass
+class RunPlan:
+    task: Task
+    spec: EvalSpec
+    path: Path
+    work: list[WorkItem]
+    total: int
+    carried: CarriedSamples = field(default_factory=CarriedSamples)
+    never_ran: int = 0
+    """Work items with no earlier attempt (a retry runs these first)."""

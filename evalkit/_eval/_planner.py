@@ -1,0 +1,102 @@
+"""Planning a first run of a task: which samples, which epochs, what header."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Union
+
+from .._task import Task
+from .._util._ids import new_id, timestamp_for_filename, utc_now
+from ..dataset import Sample
+from ..errors import UsageError
+from ..log import EvalDataset, EvalSpec, default_log_dir, log_file_name
+from ..model._model import model_args_repr
+from ._config import EvalConfig
+from ._plan import RunPlan, WorkItem
+from ._replay import replay_metadata
+
+_MAX_RECORDED_IDS = 10_000
+
+
+def select_samples(task: Task, config: EvalConfig) -> list[Sample]:
+    """The samples ``--sample-id`` and ``--limit`` select, in dataset order."""
+    samples: Sequence[Sample] = task.dataset
+    if config.sample_id:
+        wanted = {str(sample_id) for sample_id in config.sample_id}
+        samples = [sample for sample in samples if str(sample.id) in wanted]
+        missing = wanted - {str(sample.id) for sample in samples}
+        if missing:
+            raise UsageError(f"--sample-id: no sample with id {', '.join(sorted(missing))} in "
+                             f"task {task.display_name!r}")
+    if config.limit is not None:
+        samples = samples[: config.limit]
+    return list(samples)
+
+
+def epochs_of(task: Task, config: EvalConfig) -> int:
+    return config.epochs or task.epochs.epochs
+
+
+def work_items(samples: Sequence[Sample], epochs: int) -> list[WorkItem]:
+    return [WorkItem(sample, epoch) for epoch in range(1, epochs + 1) for sample in samples]
+
+
+def build_spec(
+    task: Task,
+    config: EvalConfig,
+    samples: Sequence[Sample],
+    *,
+    task_id: str | None = None,
+    retry_of: str | None = None,
+) -> EvalSpec:
+    """The log header of a run of ``task`` under ``config``."""
+    assert config.model is not None  # checked when the eval starts
+    origin = task.origin
+    created = utc_now()
+    dataset = task.dataset
+    ids: list[Union[int, str]] = [s.id for s in samples if s.id is not None]
+    task_file = origin.file if origin else None
+    return EvalSpec(
+        task=task.display_name, task_id=task_id or new_id(), run_id=new_id(),
+        retry_of=retry_of, created=created.isoformat(),
+        task_file=task_file, task_file_relative=_relative(task_file),
+        task_registry_name=origin.name if origin else None,
+        task_args=origin.args if origin else {},
+        model=config.model, model_args=model_args_repr(config.model_args),
+        model_base_url=config.model_base_url,
+        generate_config=config.generate_config.model_dump(exclude_none=True),
+        config={**config.recorded(), "epochs": epochs_of(task, config)},
+        dataset=EvalDataset(
+            name=dataset.name, location=dataset.location, samples=len(samples),
+            sample_ids=ids[:_MAX_RECORDED_IDS], sha256=dataset.sha256,
+            shuffled=dataset.shuffled, ids_generated=dataset.ids_generated,
+        ),
+        metadata=task.metadata,
+        replay=replay_metadata(task_file, config.seed, config.command),
+    )
+
+
+def log_path(spec: EvalSpec, config: EvalConfig) -> Path:
+    created = timestamp_for_filename(utc_now())
+    directory = Path(config.log_dir or default_log_dir())
+    return directory / log_file_name(created, spec.task, spec.run_id)
+
+
+def plan_first_run(task: Task, config: EvalConfig) -> RunPlan:
+    samples = select_samples(task, config)
+    spec = build_spec(task, config, samples)
+    epochs = epochs_of(task, config)
+    work = work_items(samples, epochs)
+    return RunPlan(task=task, spec=spec, path=log_path(spec, config), work=work,
+                   total=len(work), never_ran=len(work))
+
+
+def _relative(path: str | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return None

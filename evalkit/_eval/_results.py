@@ -1,0 +1,93 @@
+"""Counting outcomes and computing metrics as samples finish.
+
+Only what the footer needs is kept per sample (numeric score values and
+usage), so memory stays small however many samples run.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Literal
+
+from ..log import EvalMetric, EvalResults, EvalSample, EvalScore
+from ..model import ModelUsage
+from ..scorer import Scorer, get_reducer, metric_name, scorer_metrics, scorer_name, value_to_float
+
+Outcome = Literal["completed", "error", "limited", "cancelled"]
+
+
+def outcome_of(sample: EvalSample) -> Outcome:
+    if sample.cancelled:
+        return "cancelled"
+    if sample.error is not None:
+        return "error"
+    return "limited" if sample.limit is not None else "completed"
+
+
+def outcome_of_raw(record: dict[str, Any]) -> Outcome:
+    """``outcome_of`` for a sample record still in JSON form (carried-over lines)."""
+    if record.get("cancelled"):
+        return "cancelled"
+    if record.get("error") is not None:
+        return "error"
+    return "limited" if record.get("limit") is not None else "completed"
+
+
+class ResultsTally:
+    """Running counts, per-scorer values and usage of the samples of one run."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.counts: dict[Outcome, int] = defaultdict(int)
+        self.values: dict[str, dict[Any, list[float]]] = defaultdict(lambda: defaultdict(list))
+        self.usage: dict[str, ModelUsage] = {}
+
+    def add(self, sample: EvalSample) -> Outcome:
+        scores = {name: score.value for name, score in (sample.scores or {}).items()}
+        return self.add_raw(outcome_of(sample), sample.id, scores, sample.model_usage)
+
+    def add_raw(
+        self,
+        outcome: Outcome,
+        sample_id: Any,
+        scores: dict[str, Any],
+        usage: dict[str, ModelUsage],
+    ) -> Outcome:
+        self.counts[outcome] += 1
+        for name, value in scores.items():
+            try:
+                self.values[name][sample_id].append(value_to_float(value))
+            except ValueError:
+                continue  # a non-numeric score has no place in numeric metrics
+        for model, used in usage.items():
+            current = self.usage.get(model)
+            self.usage[model] = used if current is None else current + used
+        return outcome
+
+    @property
+    def errors(self) -> int:
+        return self.counts["error"]
+
+    @property
+    def finished(self) -> int:
+        return sum(self.counts.values()) - self.counts["cancelled"]
+
+    def results(self, scorers: list[Scorer], reducer: str) -> EvalResults:
+        return EvalResults(
+            total_samples=self.total,
+            completed_samples=self.counts["completed"] + self.counts["limited"],
+            errored_samples=self.counts["error"],
+            limited_samples=self.counts["limited"],
+            cancelled_samples=self.counts["cancelled"],
+            scores=[self._score(scorer, reducer) for scorer in scorers],
+        )
+
+    def _score(self, scorer: Scorer, reducer_name: str) -> EvalScore:
+        name = scorer_name(scorer)
+        reducer = get_reducer(reducer_name)
+        per_sample = [reducer(values) for values in self.values.get(name, {}).values() if values]
+        metrics = {
+            metric_name(metric): EvalMetric(name=metric_name(metric), value=metric(per_sample))
+            for metric in scorer_metrics(scorer)
+        }
+        return EvalScore(name=name, scored_samples=len(per_sample), metrics=metrics)

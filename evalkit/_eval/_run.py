@@ -1,0 +1,128 @@
+"""Running planned task runs: models, concurrency across tasks, signals, display."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+import anyio
+from anyio.abc import TaskGroup
+
+from ..log import EvalLog
+from ..model import Model, get_model
+from ..solver import SampleLimits
+from ._config import EvalConfig
+from ._display import Display, resume_command
+from ._plan import RunPlan
+from ._sample import SampleContext
+from ._task_run import TaskRun
+
+REFRESH_SECONDS = 0.25
+
+
+async def execute(plans: Sequence[RunPlan], config: EvalConfig) -> list[EvalLog]:
+    """Run ``plans`` (one per task) and return their logs, in order."""
+    if config.seed is not None:
+        random.seed(config.seed)
+    models = _models_for(plans, config)
+    runs = [TaskRun(plan, _context(plan, models[plan.spec.model], config), config)
+            for plan in plans]
+    display = Display(config.display)
+    display.start()
+    logs: list[EvalLog | None] = [None] * len(runs)
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(_refresh, display)
+            if _can_handle_signals():
+                group.start_soon(_watch_signals, runs, display)
+            await _run_tasks(runs, logs, config, display)
+            group.cancel_scope.cancel()
+    finally:
+        display.stop()
+        with anyio.CancelScope(shield=True):
+            for model in models.values():
+                await model.aclose()
+    finished = [log for log in logs if log is not None]
+    display.summary(finished)
+    return finished
+
+
+def _models_for(plans: Sequence[RunPlan], config: EvalConfig) -> dict[str, Model]:
+    generate_config = config.effective_generate_config()
+    return {
+        name: get_model(name, base_url=config.model_base_url, config=generate_config,
+                        **config.model_args)
+        for name in {plan.spec.model for plan in plans}
+    }
+
+
+def _context(plan: RunPlan, model: Model, config: EvalConfig) -> SampleContext:
+    task = plan.task
+    limits = SampleLimits(
+        config.max_messages or task.limits.messages,
+        config.token_limit or task.limits.tokens,
+        config.time_limit or task.limits.time,
+    )
+    retry_on_error = (task.retry_on_error if config.retry_on_error is None
+                      else config.retry_on_error)
+    return SampleContext(model, task.solver, task.scorers, limits, retry_on_error)
+
+
+async def _run_tasks(
+    runs: list[TaskRun], logs: list[EvalLog | None], config: EvalConfig, display: Display
+) -> None:
+    limiter = anyio.CapacityLimiter(config.max_tasks or 1)
+
+    async def run_one(index: int) -> None:
+        async with limiter:
+            run = runs[index]
+            if any(other.stop_reason in ("cancelled", "fatal") for other in runs):
+                return  # the user or the provider stopped the whole eval
+            display.add(run.progress)
+            logs[index] = await run.run()
+            if run.stop_reason == "fatal":
+                for other in runs:
+                    other.stop("fatal")
+
+    async with anyio.create_task_group() as group:
+        for index in range(len(runs)):
+            group.start_soon(run_one, index)
+
+
+async def _refresh(display: Display) -> None:
+    while True:
+        display.refresh()
+        await anyio.sleep(REFRESH_SECONDS)
+
+
+def _can_handle_signals() -> bool:
+    return threading.current_thread() is threading.main_thread() and sys.platform != "win32"
+
+
+async def _watch_signals(runs: list[TaskRun], display: Display) -> None:
+    """First SIGINT/SIGTERM: finish logs as cancelled. Second: exit at once."""
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        received = 0
+        async for signum in signals:
+            received += 1
+            if received > 1:
+                display.stop()
+                _print_resume(runs, "interrupted again: exiting now; the logs still read")
+                os._exit(130)
+            display.warn(f"{signal.Signals(signum).name}: stopping; samples in flight are "
+                         "recorded as cancelled (press Ctrl-C again to exit at once)")
+            for run in runs:
+                run.stop("cancelled")
+
+
+def _print_resume(runs: list[TaskRun], reason: str) -> None:
+    print(reason, file=sys.stderr)
+    for run in runs:
+        if not run.plan.path.exists():
+            continue  # never started: nothing to resume
+        log = EvalLog(status="started", eval=run.plan.spec, location=str(run.plan.path))
+        print(f"resume with: {resume_command(log)}", file=sys.stderr, flush=True)

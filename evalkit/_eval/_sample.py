@@ -1,0 +1,137 @@
+"""Running one sample in one epoch: solve, score, and record what happened."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass, field
+
+from .._transcript import ErrorEvent, ScoreEvent, Transcript, bind_transcript
+from ..dataset import Sample, Target
+from ..errors import LimitExceeded, ModelError, ModelFatalError, ToolCallError
+from ..log import EvalError, EvalLimit, EvalSample
+from ..model import ChatMessage, ChatMessageUser, Model
+from ..model._usage import SampleUsage, bind_sample_usage
+from ..scorer import Score, Scorer, scorer_name
+from ..solver import SampleLimits, Solver, TaskState, make_generate, solve_within_limits
+
+
+@dataclass(frozen=True)
+class SampleContext:
+    """What every sample of one task run shares."""
+
+    model: Model
+    solver: Solver
+    scorers: list[Scorer]
+    limits: SampleLimits
+    retry_on_error: int = 0
+
+
+@dataclass
+class PriorAttempts:
+    """Failures of a sample in earlier runs of the same task (from the logs)."""
+
+    attempts: int = 0
+    errors: list[EvalError] = field(default_factory=list)
+
+
+async def run_sample(
+    context: SampleContext, sample: Sample, epoch: int, prior: PriorAttempts | None = None
+) -> EvalSample:
+    """Run ``sample``, retrying errors up to ``retry_on_error`` times.
+
+    Raises ``ModelFatalError`` (quota, auth): the whole eval must stop.
+    """
+    history = list(prior.errors) if prior else []
+    attempts = prior.attempts if prior else 0
+    for attempt in range(context.retry_on_error + 1):
+        record = await _attempt(context, sample, epoch)
+        attempts += 1
+        if record.error is None or attempt == context.retry_on_error:
+            break
+        history.append(record.error)
+    record.attempts = attempts
+    record.error_history = history
+    return record
+
+
+async def _attempt(context: SampleContext, sample: Sample, epoch: int) -> EvalSample:
+    state = _initial_state(context.model.name, sample, epoch)
+    events, usage = Transcript(), SampleUsage()
+    started = time.time()
+    phase = "solver"
+    limit: LimitExceeded | None = None
+    scores: dict[str, Score] | None = None
+    error: EvalError | None = None
+    with bind_transcript(events), bind_sample_usage(usage):
+        try:
+            generate = make_generate(context.model, context.limits)
+            state, limit = await solve_within_limits(context.solver, state, generate,
+                                                     context.limits)
+            phase = "scorer"
+            scores = await _score(context.scorers, state, events)
+        except ModelFatalError:
+            raise
+        except Exception as exc:
+            error = _sample_error(exc, phase)
+            events.add(ErrorEvent(message=error.message, phase=error.phase or phase))
+    return EvalSample(
+        id=_sample_id(sample), epoch=epoch, input=sample.input, target=sample.target,
+        input_hash=sample.input_hash(), messages=state.messages,
+        output=state.output if state.output.choices else None,
+        scores=scores, error=error,
+        limit=EvalLimit(type=limit.type, limit=limit.limit) if limit else None,  # type: ignore[arg-type]  # LimitExceeded.type is one of the three
+        metadata=sample.metadata, model_usage=usage.by_model, events=events.events,
+        started_at=started, total_time=round(time.time() - started, 6),
+    )
+
+
+def _initial_state(model: str, sample: Sample, epoch: int) -> TaskState:
+    messages: list[ChatMessage] = (
+        [ChatMessageUser(content=sample.input)] if isinstance(sample.input, str)
+        else [message.model_copy() for message in sample.input]
+    )
+    return TaskState(
+        model=model, sample_id=_sample_id(sample), epoch=epoch, input=sample.input,
+        target=Target(sample.target), messages=messages, choices=sample.choices,
+        metadata=dict(sample.metadata),
+    )
+
+
+def _sample_id(sample: Sample) -> int | str:
+    assert sample.id is not None  # Dataset numbers samples that have no id
+    return sample.id
+
+
+async def _score(scorers: list[Scorer], state: TaskState, events: Transcript) -> dict[str, Score]:
+    scores: dict[str, Score] = {}
+    for scorer in scorers:
+        name = scorer_name(scorer)
+        scores[name] = await scorer(state, state.target)
+        events.add(ScoreEvent(scorer=name, value=scores[name].value))
+    return scores
+
+
+def _sample_error(exc: Exception, phase: str) -> EvalError:
+    if isinstance(exc, ToolCallError):
+        phase, kind = "tool", "tool_error"
+    elif isinstance(exc, ModelError):
+        phase, kind = "model", exc.kind
+    else:
+        kind = type(exc).__name__
+    return EvalError(
+        message=f"{type(exc).__name__}: {exc}",
+        traceback="".join(traceback.format_exception(exc)),
+        phase=phase,  # type: ignore[arg-type]  # one of the four phases by construction
+        kind=kind,
+    )
+
+
+def cancelled_sample(sample: Sample, epoch: int, prior: PriorAttempts | None) -> EvalSample:
+    """The record of a sample stopped mid-run; a retry runs it again."""
+    return EvalSample(
+        id=_sample_id(sample), epoch=epoch, input=sample.input, target=sample.target,
+        input_hash=sample.input_hash(), cancelled=True, metadata=sample.metadata,
+        attempts=prior.attempts if prior else 0,
+        error_history=list(prior.errors) if prior else [],
+    )

@@ -1,0 +1,185 @@
+"""Running one task: schedule samples, write each as it finishes, end cleanly.
+
+A run ends in one of four ways, each leaving a complete, retryable log:
+every sample finished; the ``fail_on_error`` threshold was passed; a fatal
+model error (quota, auth) aborted it; or the user cancelled it. In the last
+three, samples still in flight are recorded as cancelled.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+import anyio
+
+from .._policy import ErrorPolicy
+from .._util._ids import utc_now
+from ..errors import ModelFatalError
+from ..log import EvalError, EvalFooter, EvalLog, EvalSample, EvalStats, LogWriter
+from ..model._pricing import resolve_price
+from ._config import EvalConfig
+from ._plan import RunPlan, WorkItem
+from ._progress import TaskProgress
+from ._results import ResultsTally, outcome_of_raw
+from ._sample import SampleContext, cancelled_sample, run_sample
+
+StopReason = Literal["threshold", "fatal", "cancelled"]
+_CARRY_BATCH = 2048
+
+
+class TaskRun:
+    """One task's run, from header to footer."""
+
+    def __init__(self, plan: RunPlan, context: SampleContext, config: EvalConfig) -> None:
+        self.plan = plan
+        self.context = context
+        self.config = config
+        task = plan.task
+        self.policy = ErrorPolicy(
+            task.fail_on_error if config.fail_on_error is None else config.fail_on_error)
+        self.continue_on_fail = (task.continue_on_fail if config.continue_on_fail is None
+                                 else config.continue_on_fail)
+        self.tally = ResultsTally(plan.total)
+        self.progress = TaskProgress(plan.spec.task, plan.spec.model, plan.total, str(plan.path))
+        self.stop_reason: StopReason | None = None
+        self.fatal: ModelFatalError | None = None
+        self._in_flight: set[anyio.CancelScope] = set()
+        self._new_errors = 0
+        self._started = utc_now()
+
+    def stop(self, reason: StopReason) -> None:
+        """Stop scheduling and cancel the samples in flight (recorded as cancelled)."""
+        if self.stop_reason is None:
+            self.stop_reason = reason
+        for scope in list(self._in_flight):
+            scope.cancel()
+
+    async def run(self) -> EvalLog:
+        with LogWriter(self.plan.path) as writer:
+            writer.write_header(self.plan.spec)
+            self._carry_over(writer)
+            if self.stop_reason is None:
+                await self._run_samples(writer)
+            footer = self._footer()
+            writer.write_footer(footer)
+        return EvalLog(status=footer.status, eval=self.plan.spec, results=footer.results,
+                       stats=footer.stats, error=footer.error, location=str(self.plan.path))
+
+    def _carry_over(self, writer: LogWriter) -> None:
+        lines = self.plan.carried.lines
+        for start in range(0, len(lines), _CARRY_BATCH):
+            batch = lines[start:start + _CARRY_BATCH]
+            writer.write_sample_lines(batch)
+            for line in batch:
+                self._tally_raw(json.loads(line))
+        self.progress.carried = self.progress.done
+
+    def _tally_raw(self, record: dict[str, Any]) -> None:
+        from ..model import ModelUsage
+
+        scores = {name: score.get("value") for name, score in (record.get("scores") or {}).items()}
+        usage = {name: ModelUsage.model_validate(used)
+                 for name, used in (record.get("model_usage") or {}).items()}
+        self._count(self.tally.add_raw(outcome_of_raw(record), record["id"], scores, usage))
+
+    async def _run_samples(self, writer: LogWriter) -> None:
+        pending = iter(self.plan.work)
+        workers = min(self.config.max_samples or _default_max_samples(self.context),
+                      max(len(self.plan.work), 1))
+        async with anyio.create_task_group() as group:
+            for _ in range(workers):
+                group.start_soon(self._worker, pending, writer)
+
+    async def _worker(self, pending: Any, writer: LogWriter) -> None:
+        for item in pending:
+            if self.stop_reason is not None:
+                return
+            record = await self._run_one(item)
+            writer.write_sample(record)
+            self._after(record)
+
+    async def _run_one(self, item: WorkItem) -> EvalSample:
+        record: EvalSample | None = None
+        with anyio.CancelScope() as scope:
+            self._in_flight.add(scope)
+            try:
+                record = await run_sample(self.context, item.sample, item.epoch, item.prior)
+            except ModelFatalError as exc:
+                self.fatal = self.fatal or exc
+                self.stop("fatal")
+            finally:
+                self._in_flight.discard(scope)
+        return record or cancelled_sample(item.sample, item.epoch, item.prior)
+
+    def _after(self, record: EvalSample) -> None:
+        self.progress.retries = self.context.model.retries
+        outcome = self._count(self.tally.add(record))
+        if outcome != "error":
+            return
+        self._new_errors += 1
+        if not self.continue_on_fail and self.policy.exceeded(self.tally.errors, self.plan.total):
+            self.stop("threshold")
+
+    def _count(self, outcome: str) -> str:
+        progress = self.progress
+        if outcome == "cancelled":
+            progress.cancelled += 1
+            return outcome
+        progress.done += 1
+        if outcome == "error":
+            progress.errors += 1
+        elif outcome == "limited":
+            progress.limited += 1
+        return outcome
+
+    def _footer(self) -> EvalFooter:
+        task = self.plan.task
+        results = self.tally.results(task.scorers, self.config.epochs_reducer
+                                     or task.epochs.reducer)
+        error = self._eval_error()
+        if self.stop_reason == "cancelled":
+            status: Literal["success", "error", "cancelled"] = "cancelled"
+        else:
+            status = "error" if error is not None else "success"
+        return EvalFooter(status=status, results=results, stats=self._stats(), error=error)
+
+    def _eval_error(self) -> EvalError | None:
+        if self.fatal is not None:
+            return EvalError(message=f"{self.fatal} — the eval stopped; fix the cause, then "
+                             "resume it with eval-retry", kind=self.fatal.kind, phase="model")
+        errors, total = self.tally.errors, self.plan.total
+        if self.stop_reason == "cancelled" or not self.policy.exceeded(errors, total):
+            return None
+        message = (f"{errors} of {total} samples failed "
+                   f"(threshold {self.policy.describe()})")
+        unrun = total - self.tally.finished
+        if self.stop_reason == "threshold" and unrun > 0:
+            message += (f"; {unrun} samples did not run — to finish them anyway, retry with "
+                        "--continue-on-fail or a higher --fail-on-error")
+        return EvalError(message=message, kind="fail_on_error")
+
+    def _stats(self) -> EvalStats:
+        overrides = self.config.model_cost
+        cost: float | None = 0.0
+        sources: set[str] = set()
+        for model, usage in self.tally.usage.items():
+            price, source = resolve_price(model, overrides)
+            sources.add(source)
+            if price is None or cost is None:
+                cost = None
+            else:
+                cost += price.cost(usage)
+        pricing_source = ("unknown" if "unknown" in sources else
+                          "override" if "override" in sources else "builtin")
+        return EvalStats(
+            started_at=self._started.isoformat(), completed_at=utc_now().isoformat(),
+            model_usage=self.tally.usage, cost=cost if self.tally.usage else None,
+            pricing_source=pricing_source if self.tally.usage else None,  # type: ignore[arg-type]  # one of three literals
+        )
+
+
+def _default_max_samples(context: SampleContext) -> int:
+    """As many samples in flight as the model allows calls, at least a few."""
+    configured = context.model.config.max_connections
+    return max(configured or context.model.api.max_connections(), 1) if configured else 10

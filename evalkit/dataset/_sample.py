@@ -1,0 +1,88 @@
+"""``Sample`` and in-memory datasets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, Union, overload
+
+from pydantic import BaseModel, Field
+
+from .._util._hash import sha256_json
+from ..model import ChatMessage
+
+
+class Sample(BaseModel):
+    """One input for the model, with the target its answer is scored against."""
+
+    input: Union[str, list[ChatMessage]]
+    target: Union[str, list[str]] = ""
+    id: Union[int, str, None] = None
+    choices: list[str] | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    def input_hash(self) -> str:
+        """sha256 of the input (and choices): what a retry checks to reuse a result."""
+        value = self.input if isinstance(self.input, str) else [
+            message.model_dump(exclude_none=True) for message in self.input
+        ]
+        return sha256_json({"input": value, "choices": self.choices})[:32]
+
+
+class Dataset(Sequence[Sample]):
+    """An ordered collection of samples with where it came from.
+
+    ``sha256`` is the hash of the source file (or of the samples for a dataset
+    built in memory); ``shuffled`` says whether the order was randomised, which
+    matters to a retry when samples have no ids of their own.
+    """
+
+    def __init__(
+        self,
+        samples: Sequence[Sample],
+        *,
+        name: str | None = None,
+        location: str | None = None,
+        sha256: str | None = None,
+        shuffled: bool = False,
+    ) -> None:
+        self.ids_generated = any(sample.id is None for sample in samples)
+        self._samples = [
+            sample if sample.id is not None else sample.model_copy(update={"id": index + 1})
+            for index, sample in enumerate(samples)
+        ]
+        self.name = name
+        self.location = location
+        self._sha256 = sha256
+        self.shuffled = shuffled
+
+    @property
+    def sha256(self) -> str:
+        """Hash of the source file, or of the samples themselves (computed once)."""
+        if self._sha256 is None:
+            self._sha256 = sha256_json([s.model_dump(mode="json") for s in self._samples])
+        return self._sha256
+
+    @overload
+    def __getitem__(self, index: int) -> Sample: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Dataset: ...
+
+    def __getitem__(self, index: int | slice) -> Sample | Dataset:
+        if isinstance(index, slice):
+            return Dataset(self._samples[index], name=self.name, location=self.location,
+                           sha256=self._sha256, shuffled=self.shuffled)
+        return self._samples[index]
+
+    def __len__(self) -> int:
+        return len(self._samples)
+
+    def __iter__(self) -> Iterator[Sample]:
+        return iter(self._samples)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, samples={len(self)})"
+
+
+class MemoryDataset(Dataset):
+    """A dataset built from a list of samples in memory."""

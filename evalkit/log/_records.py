@@ -1,0 +1,161 @@
+"""The records of a log file, as pydantic models.
+
+A log is a header (:class:`EvalSpec`), one :class:`EvalSample` per finished
+sample, and a footer (:class:`EvalFooter`); :class:`EvalLog` joins them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .._transcript import Event
+from ..model import ChatMessage, ModelOutput, ModelUsage
+from ..scorer import Score
+
+LOG_VERSION = 1
+
+EvalStatus = Literal["started", "success", "error", "cancelled"]
+ErrorPhase = Literal["solver", "scorer", "model", "tool"]
+
+
+class _Record(BaseModel):
+    # Logs written by a newer evalkit may carry fields this one does not know.
+    model_config = ConfigDict(extra="allow")
+
+
+class EvalDataset(_Record):
+    name: str | None = None
+    location: str | None = None
+    samples: int = 0
+    sample_ids: list[Union[int, str]] = Field(default_factory=list)
+    sha256: str | None = None
+    shuffled: bool = False
+    ids_generated: bool = False
+
+
+class EvalSpec(_Record):
+    """The header: what ran, with what, and how to rebuild it."""
+
+    type: Literal["header"] = "header"
+    version: int = LOG_VERSION
+    task: str
+    task_id: str
+    run_id: str
+    retry_of: str | None = None
+    created: str
+    task_file: str | None = None
+    task_file_relative: str | None = None
+    task_registry_name: str | None = None
+    task_args: dict[str, Any] = Field(default_factory=dict)
+    model: str
+    model_args: dict[str, Any] = Field(default_factory=dict)
+    model_base_url: str | None = None
+    generate_config: dict[str, Any] = Field(default_factory=dict)
+    config: dict[str, Any] = Field(default_factory=dict)
+    dataset: EvalDataset = Field(default_factory=EvalDataset)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    replay: dict[str, Any] = Field(default_factory=dict)
+
+
+class EvalError(_Record):
+    """An error of a sample (with its phase and kind) or of the whole eval."""
+
+    message: str
+    traceback: str | None = None
+    phase: ErrorPhase | None = None
+    kind: str | None = None
+
+
+class EvalLimit(_Record):
+    type: Literal["messages", "tokens", "time"]
+    limit: float
+
+
+class EvalSample(_Record):
+    """One sample in one epoch, as it finished."""
+
+    type: Literal["sample"] = "sample"
+    id: Union[int, str]
+    epoch: int = 1
+    input: Union[str, list[ChatMessage]]
+    target: Union[str, list[str]] = ""
+    input_hash: str | None = None
+    messages: list[ChatMessage] = Field(default_factory=list)
+    output: ModelOutput | None = None
+    scores: dict[str, Score] | None = None
+    error: EvalError | None = None
+    limit: EvalLimit | None = None
+    cancelled: bool = False
+    attempts: int = 1
+    error_history: list[EvalError] = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    model_usage: dict[str, ModelUsage] = Field(default_factory=dict)
+    events: list[Event] = Field(default_factory=list)
+    started_at: float | None = None
+    total_time: float | None = None
+
+
+class EvalMetric(_Record):
+    name: str
+    value: float
+
+
+class EvalScore(_Record):
+    name: str
+    scored_samples: int = 0
+    metrics: dict[str, EvalMetric] = Field(default_factory=dict)
+
+
+class EvalResults(_Record):
+    """Outcome counts (samples x epochs) and metrics over the scored samples."""
+
+    total_samples: int = 0
+    completed_samples: int = 0
+    errored_samples: int = 0
+    limited_samples: int = 0
+    cancelled_samples: int = 0
+    scores: list[EvalScore] = Field(default_factory=list)
+
+
+class EvalStats(_Record):
+    started_at: str | None = None
+    completed_at: str | None = None
+    model_usage: dict[str, ModelUsage] = Field(default_factory=dict)
+    cost: float | None = None
+    pricing_source: Literal["builtin", "override", "unknown"] | None = None
+
+
+class EvalFooter(_Record):
+    type: Literal["footer"] = "footer"
+    status: EvalStatus
+    results: EvalResults = Field(default_factory=EvalResults)
+    stats: EvalStats = Field(default_factory=EvalStats)
+    error: EvalError | None = None
+
+
+class EvalLog(BaseModel):
+    """A whole log; ``samples`` is ``None`` when only header and footer were read."""
+
+    status: EvalStatus
+    eval: EvalSpec
+    results: EvalResults | None = None
+    stats: EvalStats | None = None
+    error: EvalError | None = None
+    samples: list[EvalSample] | None = None
+    location: str | None = None
+
+    def __repr__(self) -> str:
+        counts = ""
+        if self.results is not None:
+            r = self.results
+            counts = (f", samples={r.completed_samples}/{r.total_samples}"
+                      f", errors={r.errored_samples}")
+        metrics = "".join(
+            f", {score.name}.{name}={metric.value:.3f}"
+            for score in (self.results.scores if self.results else [])
+            for name, metric in score.metrics.items()
+        )
+        return (f"EvalLog(task={self.eval.task!r}, model={self.eval.model!r}, "
+                f"status={self.status!r}{counts}{metrics})")

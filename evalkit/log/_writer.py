@@ -1,0 +1,102 @@
+"""Writing a log as it happens: every sample is on disk the moment it finishes.
+
+Frames: the header is one zstd frame; samples stream into a second frame,
+each block-flushed and written with one ``write`` so a ``kill -9`` at any
+instant tears at most the block being written (readers drop it); sample frames
+roll every ``ROLL_BYTES`` of JSON; the footer is its own frame, followed by
+the skippable index frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import zstandard
+
+from ._index import encode_index
+from ._records import EvalFooter, EvalSample, EvalSpec
+
+ROLL_BYTES = 4 << 20
+COMPRESSION_LEVEL = 3
+
+
+class LogWriter:
+    """Appends records to a new log file; never opens an existing one."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # "x": a new log never overwrites anything already on disk.
+        self._file = open(self.path, "xb", buffering=0)  # noqa: SIM115  # closed in close()
+        self._compressor = zstandard.ZstdCompressor(level=COMPRESSION_LEVEL)
+        self._frame: Any = None  # zstandard's compressobj has no public type
+        self._offset = 0
+        self._frames: list[dict[str, int]] = []
+        self.samples_written = 0
+
+    def write_header(self, spec: EvalSpec) -> None:
+        line = spec.model_dump_json(exclude_none=True).encode() + b"\n"
+        self._write(self._compressor.compress(line))
+
+    def write_sample(self, sample: EvalSample) -> None:
+        """Compress, block-flush and write one sample: durable once this returns."""
+        self.write_sample_lines([sample.model_dump_json(exclude_none=True).encode() + b"\n"])
+
+    def write_sample_lines(self, lines: Iterable[bytes]) -> None:
+        """Write sample lines that are already JSON (carried over by a retry)."""
+        data = b"".join(lines)
+        if not data:
+            return
+        if self._frame is None:
+            self._frame = self._compressor.compressobj()
+            self._frames.append({"offset": self._offset, "bytes": 0, "samples": 0})
+        current = self._frames[-1]
+        chunk = self._frame.compress(data) + self._frame.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
+        self._write(chunk)
+        count = data.count(b"\n")
+        current["bytes"] += len(data)
+        current["samples"] += count
+        self.samples_written += count
+        if current["bytes"] >= ROLL_BYTES:
+            self._finish_frame()
+
+    def write_footer(self, footer: EvalFooter) -> None:
+        """End the sample frame, then write footer and index with one ``write``."""
+        self._finish_frame()
+        footer_offset = self._offset
+        line = footer.model_dump_json(exclude_none=True).encode() + b"\n"
+        footer_frame = self._compressor.compress(line)
+        index = {"footer": footer_offset, "frames": self._frames,
+                 "samples": self.samples_written}
+        self._write(footer_frame + encode_index(index))
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+
+    def _finish_frame(self) -> None:
+        if self._frame is not None:
+            self._write(self._frame.flush(zstandard.COMPRESSOBJ_FLUSH_FINISH))
+            self._frame = None
+
+    def _write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            written = self._file.write(view)
+            view = view[written or 0:]
+        self._offset += len(data)
+
+    def __enter__(self) -> LogWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def log_file_name(created: str, task: str, run_id: str) -> str:
+    """``<created>_<task>_<run_id>.jsonl.zst`` with the task name made file-safe."""
+    safe_task = "".join(c if c.isalnum() or c in "-." else "-" for c in task)
+    return f"{created}_{safe_task}_{run_id}.jsonl.zst"
+

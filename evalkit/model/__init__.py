@@ -1,0 +1,37 @@
+"""Models: messages, outputs, generation config, providers."""
+
+from ._api import ModelAPI
+from ._config import GenerateConfig
+from ._messages import (
+    ChatMessage,
+    ChatMessageAssistant,
+    ChatMessageSystem,
+    ChatMessageTool,
+    ChatMessageUser,
+    ToolCall,
+)
+from ._model import Model
+from ._output import ChatCompletionChoice, ModelOutput, ModelUsage, StopReason
+from ._registry import PROVIDERS, get_model
+from ._tool_info import ToolChoice, ToolFunction, ToolInfo
+
+__all__ = [
+    "PROVIDERS",
+    "ChatCompletionChoice",
+    "ChatMessage",
+    "ChatMessageAssistant",
+    "ChatMessageSystem",
+    "ChatMessageTool",
+    "ChatMessageUser",
+    "GenerateConfig",
+    "Model",
+    "ModelAPI",
+    "ModelOutput",
+    "ModelUsage",
+    "StopReason",
+    "ToolCall",
+    "ToolChoice",
+    "ToolFunction",
+    "ToolInfo",
+    "get_model",
+]

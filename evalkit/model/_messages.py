@@ -1,0 +1,44 @@
+"""Chat messages exchanged with a model."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Union
+
+from pydantic import BaseModel, Field
+
+
+class ToolCall(BaseModel):
+    """A model's request to run a tool."""
+
+    id: str
+    function: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    parse_error: str | None = None
+    """Set when the provider's arguments were not valid JSON."""
+
+
+class ChatMessageSystem(BaseModel):
+    role: Literal["system"] = "system"
+    content: str
+
+
+class ChatMessageUser(BaseModel):
+    role: Literal["user"] = "user"
+    content: str
+
+
+class ChatMessageAssistant(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str = ""
+    tool_calls: list[ToolCall] | None = None
+
+
+class ChatMessageTool(BaseModel):
+    role: Literal["tool"] = "tool"
+    content: str
+    tool_call_id: str | None = None
+    function: str | None = None
+    error: str | None = None
+
+
+ChatMessage = Union[ChatMessageSystem, ChatMessageUser, ChatMessageAssistant, ChatMessageTool]

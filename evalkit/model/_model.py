@@ -1,0 +1,127 @@
+"""``Model``: a provider's API plus concurrency, retries, usage and events."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import anyio
+
+from .._transcript import ModelEvent, transcript, truncate_raw
+from ..errors import ModelError
+from ._api import ModelAPI
+from ._config import GenerateConfig
+from ._messages import ChatMessage, ChatMessageUser
+from ._output import ModelOutput, ModelUsage
+from ._retry import DEFAULT_MAX_RETRIES, RetryPolicy, call_with_retries
+from ._tool_info import ToolChoice, ToolInfo
+from ._usage import sample_usage
+
+
+class Model:
+    """A model named ``provider/name``, ready to generate.
+
+    Calls are limited to ``max_connections`` at once; transient failures
+    are retried per the config; every call is recorded as a model event in the
+    running sample's transcript and its usage added to the sample and model.
+    """
+
+    def __init__(self, name: str, api: ModelAPI, config: GenerateConfig) -> None:
+        self.name = name
+        self.api = api
+        self.config = config
+        self.usage = ModelUsage()
+        self.retries = 0
+        self.calls = 0
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    def __repr__(self) -> str:
+        return f"Model({self.name!r})"
+
+    @property
+    def limiter(self) -> anyio.CapacityLimiter:
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(
+                self.config.max_connections or self.api.max_connections()
+            )
+        return self._limiter
+
+    async def generate(
+        self,
+        input: str | Sequence[ChatMessage],
+        tools: Sequence[ToolInfo] = (),
+        tool_choice: ToolChoice | None = None,
+        config: GenerateConfig | None = None,
+    ) -> ModelOutput:
+        """Generate a reply to ``input`` (a prompt or a list of messages)."""
+        messages: list[ChatMessage] = (
+            [ChatMessageUser(content=input)] if isinstance(input, str) else list(input)
+        )
+        effective = self.config if config is None else self.config.merge(config)
+        event = ModelEvent(model=self.name, input_messages=len(messages))
+        policy = RetryPolicy(
+            max_retries=DEFAULT_MAX_RETRIES
+            if effective.max_retries is None
+            else effective.max_retries,
+            timeout=effective.timeout,
+            attempt_timeout=effective.attempt_timeout,
+        )
+
+        def on_retry(reason: str) -> None:
+            self.retries += 1
+            event.retries.append(reason)
+
+        async def attempt() -> ModelOutput:
+            async with self.limiter:
+                return await self.api.generate(messages, list(tools), tool_choice, effective)
+
+        started = time.perf_counter()
+        try:
+            output = await call_with_retries(attempt, policy, on_retry)
+        except ModelError as exc:
+            event.error = str(exc)
+            transcript().add(event)
+            raise
+        self._record(output, event, time.perf_counter() - started)
+        return output
+
+    def _record(self, output: ModelOutput, event: ModelEvent, latency: float) -> None:
+        self.calls += 1
+        event.latency = latency
+        event.output = output.completion
+        if output.raw is not None:
+            event.raw, event.truncated = truncate_raw(output.raw)
+        if output.usage is not None:
+            event.usage = output.usage.model_dump(exclude_none=True)
+            self.usage = self.usage + output.usage
+            current = sample_usage()
+            if current is not None:
+                current.add(self.name, output.usage)
+        transcript().add(event)
+
+    async def aclose(self) -> None:
+        await self.api.aclose()
+
+
+def model_args_repr(args: dict[str, Any]) -> dict[str, Any]:
+    """Model args as recorded in a log: secrets and callables left out."""
+    recorded: dict[str, Any] = {}
+    for key, value in args.items():
+        if "key" in key.lower() or "secret" in key.lower() or "token" == key.lower():
+            continue
+        if callable(value) or not _is_jsonable(value):
+            recorded[key] = f"<{type(value).__name__}>"
+        else:
+            recorded[key] = value
+    return recorded
+
+
+def _is_jsonable(value: Any) -> bool:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_is_jsonable(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_jsonable(v) for k, v in value.items())
+    return False

@@ -1,0 +1,67 @@
+"""What model calls cost: a small built-in price table plus user overrides.
+
+Prices are US dollars per million tokens. An unknown price gives a cost of
+``None`` (never 0) so a total is never silently understated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from ..errors import UsageError
+from ._output import ModelUsage
+
+PricingSource = Literal["builtin", "override", "unknown"]
+
+
+@dataclass(frozen=True)
+class Price:
+    input: float
+    output: float
+
+    def cost(self, usage: ModelUsage) -> float:
+        return (usage.input_tokens * self.input + usage.output_tokens * self.output) / 1e6
+
+
+# Public list prices, per million tokens (input, output).
+BUILTIN_PRICES: dict[str, Price] = {
+    "mockllm/model": Price(0.0, 0.0),
+    "openai/gpt-4o": Price(2.50, 10.00),
+    "openai/gpt-4o-mini": Price(0.15, 0.60),
+    "openai/gpt-4.1": Price(2.00, 8.00),
+    "openai/gpt-4.1-mini": Price(0.40, 1.60),
+    "openai/gpt-4.1-nano": Price(0.10, 0.40),
+    "openai/o3": Price(2.00, 8.00),
+    "openai/o4-mini": Price(1.10, 4.40),
+    "anthropic/claude-3-5-haiku-latest": Price(0.80, 4.00),
+    "anthropic/claude-3-7-sonnet-latest": Price(3.00, 15.00),
+    "anthropic/claude-sonnet-4-0": Price(3.00, 15.00),
+    "anthropic/claude-opus-4-0": Price(15.00, 75.00),
+}
+
+
+def parse_cost_override(text: str) -> tuple[str, Price]:
+    """Parse ``MODEL=IN:OUT`` (dollars per million tokens) from ``--model-cost``."""
+    model, sep, prices = text.partition("=")
+    input_price, sep2, output_price = prices.partition(":")
+    try:
+        if not (sep and sep2 and model):
+            raise ValueError
+        return model.strip(), Price(float(input_price), float(output_price))
+    except ValueError:
+        raise UsageError(
+            f"bad --model-cost {text!r}: expected MODEL=INPUT:OUTPUT in dollars per million "
+            "tokens, e.g. openai/gpt-4o=2.5:10"
+        ) from None
+
+
+def resolve_price(
+    model: str, overrides: dict[str, tuple[float, float]] | None = None
+) -> tuple[Price | None, PricingSource]:
+    """The price of ``model`` and where it came from."""
+    if overrides and model in overrides:
+        return Price(*overrides[model]), "override"
+    if model in BUILTIN_PRICES:
+        return BUILTIN_PRICES[model], "builtin"
+    return None, "unknown"

@@ -1,0 +1,1 @@
+"""HTTP model providers (httpx, no vendor SDKs)."""

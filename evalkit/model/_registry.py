@@ -1,0 +1,51 @@
+"""The built-in model providers and ``get_model``.
+
+A fixed table, imported lazily so that ``evalkit eval --model mockllm/model``
+never imports httpx provider code it does not use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ..errors import UnknownProviderError, UsageError
+from ._api import ModelAPI
+from ._config import GenerateConfig
+from ._model import Model
+
+PROVIDERS: dict[str, str] = {
+    "mockllm": "evalkit.model._mock:MockLLM",
+    "openai": "evalkit.model._providers.openai:OpenAIAPI",
+    "anthropic": "evalkit.model._providers.anthropic:AnthropicAPI",
+}
+
+
+def get_model(
+    model: str | Model,
+    *,
+    base_url: str | None = None,
+    config: GenerateConfig | None = None,
+    **model_args: Any,
+) -> Model:
+    """The model named ``provider/name`` (a ``Model`` is returned as is)."""
+    if isinstance(model, Model):
+        return model
+    provider, _, name = model.partition("/")
+    if not name:
+        raise UsageError(
+            f"model {model!r} is not of the form provider/name; e.g. --model mockllm/model"
+        )
+    if provider not in PROVIDERS:
+        known = ", ".join(sorted(PROVIDERS))
+        raise UnknownProviderError(
+            f"unknown model provider {provider!r} in {model!r}; known providers: {known}"
+        )
+    module_name, _, class_name = PROVIDERS[provider].partition(":")
+    api_class: type[ModelAPI] = getattr(importlib.import_module(module_name), class_name)
+    effective = config or GenerateConfig()
+    try:
+        api = api_class(name, base_url=base_url, config=effective, **model_args)
+    except TypeError as exc:
+        raise UsageError(f"bad model argument for {model!r}: {exc}; check your -M values") from exc
+    return Model(model, api, effective)

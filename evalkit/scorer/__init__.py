@@ -1,0 +1,34 @@
+"""Scorers and metrics."""
+
+from ..dataset import Target
+from ._builtin import exact, includes, match, model_graded_qa, pattern
+from ._metrics import Metric, Reducer, accuracy, get_reducer, mean, metric_name, stderr
+from ._score import CORRECT, INCORRECT, NOANSWER, PARTIAL, Score, Value, value_to_float
+from ._scorer import Scorer, scorer, scorer_metrics, scorer_name
+
+__all__ = [
+    "CORRECT",
+    "INCORRECT",
+    "NOANSWER",
+    "PARTIAL",
+    "Metric",
+    "Reducer",
+    "Score",
+    "Scorer",
+    "Target",
+    "Value",
+    "accuracy",
+    "exact",
+    "get_reducer",
+    "includes",
+    "match",
+    "mean",
+    "metric_name",
+    "model_graded_qa",
+    "pattern",
+    "scorer",
+    "scorer_metrics",
+    "scorer_name",
+    "stderr",
+    "value_to_float",
+]

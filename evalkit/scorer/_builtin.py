@@ -1,0 +1,136 @@
+"""Built-in scorers: ``match``, ``includes``, ``exact``, ``pattern``, ``model_graded_qa``."""
+
+from __future__ import annotations
+
+import re
+import string
+from typing import Literal
+
+from ..dataset import Target
+from ..model import GenerateConfig, Model, get_model
+from ..solver import TaskState
+from ._metrics import accuracy, stderr
+from ._score import CORRECT, INCORRECT, Score
+from ._scorer import Scorer, scorer
+
+_NUMBER = re.compile(r"-?\d[\d,]*\.?\d*")
+
+
+def _normalize(text: str, ignore_case: bool) -> str:
+    text = " ".join(text.strip().split()).strip(string.punctuation + " ")
+    return text.lower() if ignore_case else text
+
+
+def _verdict(correct: bool, answer: str, explanation: str | None = None) -> Score:
+    return Score(value=CORRECT if correct else INCORRECT, answer=answer, explanation=explanation)
+
+
+def _last_number(text: str) -> str | None:
+    numbers = _NUMBER.findall(text)
+    return numbers[-1].replace(",", "").rstrip(".") if numbers else None
+
+
+@scorer(metrics=[accuracy(), stderr()])
+def match(
+    location: Literal["begin", "end", "any", "exact"] = "end",
+    *,
+    ignore_case: bool = True,
+    numeric: bool = False,
+) -> Scorer:
+    """Correct when the target appears at ``location`` in the answer."""
+
+    async def score(state: TaskState, target: Target) -> Score:
+        answer = state.output.completion
+        if numeric:
+            found = _last_number(answer)
+            wanted = {_last_number(t) for t in target}
+            return _verdict(found is not None and found in wanted, found or "")
+        text = _normalize(answer, ignore_case)
+        for candidate in (_normalize(t, ignore_case) for t in target):
+            if _located(text, candidate, location):
+                return _verdict(True, answer)
+        return _verdict(False, answer)
+
+    return score
+
+
+def _located(text: str, candidate: str, location: str) -> bool:
+    if location == "begin":
+        return text.startswith(candidate)
+    if location == "end":
+        return text.endswith(candidate)
+    if location == "exact":
+        return text == candidate
+    return candidate in text
+
+
+@scorer(metrics=[accuracy(), stderr()])
+def includes(ignore_case: bool = True) -> Scorer:
+    """Correct when any target string occurs in the answer."""
+
+    async def score(state: TaskState, target: Target) -> Score:
+        answer = state.output.completion
+        haystack = answer.lower() if ignore_case else answer
+        found = any((t.lower() if ignore_case else t) in haystack for t in target)
+        return _verdict(found, answer)
+
+    return score
+
+
+@scorer(metrics=[accuracy(), stderr()])
+def exact() -> Scorer:
+    """Correct when the answer equals a target after normalising whitespace."""
+
+    async def score(state: TaskState, target: Target) -> Score:
+        answer = state.output.completion
+        normalized = " ".join(answer.split())
+        return _verdict(any(normalized == " ".join(t.split()) for t in target), answer)
+
+    return score
+
+
+@scorer(metrics=[accuracy(), stderr()])
+def pattern(regex: str, ignore_case: bool = True, match_all: bool = False) -> Scorer:
+    """Extract the answer with ``regex`` (its groups) and compare it to the target."""
+    compiled = re.compile(regex, re.IGNORECASE if ignore_case else 0)
+
+    async def score(state: TaskState, target: Target) -> Score:
+        found = compiled.search(state.output.completion)
+        if found is None:
+            return Score(value=INCORRECT, explanation="pattern not found")
+        groups = [g for g in found.groups() if g is not None] or [found.group(0)]
+        wanted = {t.lower() if ignore_case else t for t in target}
+        seen = [g.lower() if ignore_case else g for g in groups]
+        correct = all(g in wanted for g in seen) if match_all else any(g in wanted for g in seen)
+        return _verdict(correct, groups[0])
+
+    return score
+
+
+GRADER_TEMPLATE = """You are grading an answer to a question.
+
+[Question]: {question}
+[Answer]: {answer}
+[Criterion]: {criterion}
+
+Does the answer meet the criterion? Reply with GRADE: C for correct or GRADE: I
+for incorrect, after one line of reasoning."""
+
+_GRADE = re.compile(r"GRADE\s*:\s*([CI])", re.IGNORECASE)
+
+
+@scorer(metrics=[accuracy(), stderr()])
+def model_graded_qa(template: str = GRADER_TEMPLATE, model: str | Model | None = None) -> Scorer:
+    """Ask a grader model (the evaluated one by default) whether the answer is right."""
+    grader = get_model(model) if model is not None else None
+
+    async def score(state: TaskState, target: Target) -> Score:
+        prompt = template.format(question=state.input_text, answer=state.output.completion,
+                                 criterion=target.text)
+        active = grader or get_model(state.model)
+        output = await active.generate(prompt, config=GenerateConfig(temperature=0.0))
+        found = _GRADE.search(output.completion)
+        value = found.group(1).upper() if found else INCORRECT
+        return Score(value=value, answer=state.output.completion, explanation=output.completion)
+
+    return score

@@ -1,0 +1,48 @@
+"""The scorer protocol and ``@scorer``."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar, cast
+
+from ..dataset import Target
+from ..solver import TaskState
+from ._metrics import Metric
+from ._score import Score
+
+
+class Scorer(Protocol):
+    async def __call__(self, state: TaskState, target: Target) -> Score: ...
+
+
+ScorerFactory = TypeVar("ScorerFactory", bound=Callable[..., Scorer])
+
+
+def scorer(
+    metrics: list[Metric], name: str | None = None
+) -> Callable[[ScorerFactory], ScorerFactory]:
+    """Mark a factory of scorers, naming the metrics computed from their scores."""
+
+    def decorate(factory: ScorerFactory) -> ScorerFactory:
+        scorer_name = name or factory.__name__
+
+        @functools.wraps(factory)
+        def make(*args: Any, **kwargs: Any) -> Scorer:
+            made = factory(*args, **kwargs)
+            made.__evalkit_name__ = scorer_name  # type: ignore[attr-defined]  # results key
+            made.__evalkit_metrics__ = metrics  # type: ignore[attr-defined]  # read by runner
+            return made
+
+        return cast(ScorerFactory, make)
+
+    return decorate
+
+
+def scorer_name(scorer: Scorer) -> str:
+    return str(getattr(scorer, "__evalkit_name__", getattr(scorer, "__name__", "scorer")))
+
+
+def scorer_metrics(scorer: Scorer) -> list[Metric]:
+    metrics: list[Metric] = getattr(scorer, "__evalkit_metrics__", [])
+    return metrics

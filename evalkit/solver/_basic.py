@@ -1,0 +1,53 @@
+"""Built-in solvers: ``generate``, ``system_message``, ``use_tools``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..model import ChatMessageSystem, GenerateConfig, ToolChoice
+from ._solver import Generate, Solver, ToolCalls, solver
+from ._state import TaskState
+
+if TYPE_CHECKING:
+    from ..tool import Tool
+
+
+@solver
+def generate(tool_calls: ToolCalls = "loop", **config: Any) -> Solver:
+    """Call the model; with tools, run the calls it asks for until it answers."""
+    generate_config = GenerateConfig(**config) if config else None
+
+    async def solve(state: TaskState, generate: Generate) -> TaskState:
+        return await generate(state, tool_calls=tool_calls, config=generate_config)
+
+    return solve
+
+
+@solver
+def system_message(template: str, **params: Any) -> Solver:
+    """Insert a system message, formatted with ``params`` and the sample metadata."""
+
+    async def solve(state: TaskState, generate: Generate) -> TaskState:
+        content = template.format(**{**state.metadata, **params}) if (
+            params or state.metadata) else template
+        position = sum(1 for m in state.messages if isinstance(m, ChatMessageSystem))
+        state.messages.insert(position, ChatMessageSystem(content=content))
+        return state
+
+    return solve
+
+
+@solver
+def use_tools(*tools: Tool | list[Tool], tool_choice: ToolChoice | None = None) -> Solver:
+    """Make ``tools`` available to the model for the rest of the sample."""
+    flat: list[Tool] = []
+    for item in tools:
+        flat.extend(item if isinstance(item, list) else [item])
+
+    async def solve(state: TaskState, generate: Generate) -> TaskState:
+        state.tools = flat
+        if tool_choice is not None:
+            state.tool_choice = tool_choice
+        return state
+
+    return solve

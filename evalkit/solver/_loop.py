@@ -1,0 +1,71 @@
+"""The generate loop: call the model, run the tools it asks for, repeat."""
+
+from __future__ import annotations
+
+from ..model import ChatMessage, ChatMessageTool, GenerateConfig, Model, ToolInfo
+from ._limits import SampleLimits, check_messages, check_tokens
+from ._solver import Generate, ToolCalls
+from ._state import TaskState
+
+
+def make_generate(model: Model, limits: SampleLimits) -> Generate:
+    """The ``generate`` a solver receives, bound to a model and the sample's limits."""
+
+    async def generate(
+        state: TaskState,
+        tool_calls: ToolCalls = "loop",
+        config: GenerateConfig | None = None,
+    ) -> TaskState:
+        return await generate_loop(state, model, limits, tool_calls, config)
+
+    return generate
+
+
+async def generate_loop(
+    state: TaskState,
+    model: Model,
+    limits: SampleLimits,
+    tool_calls: ToolCalls = "loop",
+    config: GenerateConfig | None = None,
+) -> TaskState:
+    """Call ``model`` until it answers without tool calls, or a limit is reached.
+
+    Messages are counted over the whole conversation (system, user, assistant
+    and tool messages alike); the model is never called when the conversation
+    already holds ``limits.messages``.
+    """
+    infos = _tool_infos(state)
+    while True:
+        check_messages(state, limits)
+        check_tokens(limits)
+        state.output = await model.generate(state.messages, infos, state.tool_choice, config)
+        _append(state, state.output.message, limits)
+        check_tokens(limits)
+        calls = state.output.message.tool_calls
+        if not calls or tool_calls == "none":
+            return state
+        check_messages(state, limits)
+        for result in await _run_tools(state):
+            _append(state, result, limits)
+        if tool_calls == "single":
+            return state
+
+
+def _append(state: TaskState, message: ChatMessage, limits: SampleLimits) -> None:
+    check_messages(state, limits)
+    state.messages.append(message)
+
+
+def _tool_infos(state: TaskState) -> list[ToolInfo]:
+    if not state.tools:
+        return []
+    # Imported here so that evals without tools never load the tool layer.
+    from ..tool import tool_info
+
+    return [tool_info(tool) for tool in state.tools]
+
+
+async def _run_tools(state: TaskState) -> list[ChatMessageTool]:
+    from ..tool import execute_tools
+
+    return await execute_tools(state.output.message.tool_calls or [], state.tools)
