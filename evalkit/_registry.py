@@ -8,6 +8,7 @@ tests to reset.
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.util
 import inspect
 import sys
@@ -85,7 +86,10 @@ def load_task_file(path: str | Path) -> ModuleType:
             f"task file {str(path)!r} not found; give the path of a .py file that defines "
             "@task functions"
         )
-    module_name = f"_evalkit_task_{sha256_file(source)[:12]}_{source.stem}"
+    # Keyed by path and content: the same file imports once, an edited or another
+    # file with equal content imports afresh (each records its own origin).
+    path_hash = hashlib.sha256(str(source).encode()).hexdigest()[:8]
+    module_name = f"_evalkit_task_{path_hash}_{sha256_file(source)[:8]}_{source.stem}"
     if module_name in sys.modules:
         return sys.modules[module_name]
     spec = importlib.util.spec_from_file_location(module_name, source)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from ._policy import FailOnError, validate_fail_on_error
 from .dataset import Dataset, MemoryDataset, Sample
@@ -40,10 +40,10 @@ class Task:
 
     def __init__(
         self,
-        dataset: Union[Dataset, Sequence[Sample]],
-        solver: Union[Solver, Sequence[Solver], None] = None,
-        scorer: Union[Scorer, Sequence[Scorer], None] = None,
-        epochs: Union[int, Epochs] = 1,
+        dataset: Dataset | Sequence[Sample],
+        solver: Solver | Sequence[Solver] | None = None,
+        scorer: Scorer | Sequence[Scorer] | None = None,
+        epochs: int | Epochs = 1,
         fail_on_error: FailOnError = True,
         continue_on_fail: bool = False,
         retry_on_error: int = 0,
@@ -79,7 +79,7 @@ class Task:
         return f"Task(name={self.display_name!r}, samples={len(self.dataset)})"
 
 
-def _as_solver(solver: Union[Solver, Sequence[Solver], None]) -> Solver:
+def _as_solver(solver: Solver | Sequence[Solver] | None) -> Solver:
     if solver is None:
         return generate()
     if isinstance(solver, Sequence):
@@ -87,7 +87,7 @@ def _as_solver(solver: Union[Solver, Sequence[Solver], None]) -> Solver:
     return solver
 
 
-def _as_scorers(scorer: Union[Scorer, Sequence[Scorer], None]) -> list[Scorer]:
+def _as_scorers(scorer: Scorer | Sequence[Scorer] | None) -> list[Scorer]:
     if scorer is None:
         return [match()]
     if isinstance(scorer, Sequence):

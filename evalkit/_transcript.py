@@ -8,11 +8,13 @@ without being handed the transcript.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Iterator, Literal, Union
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+from pydantic_core import to_jsonable_python
 
 
 class BaseEvent(BaseModel):
@@ -65,14 +67,18 @@ class ErrorEvent(BaseEvent):
 
 
 class InfoEvent(BaseEvent):
+    """A note a solver or scorer added with ``transcript().info(...)``."""
+
     event: Literal["info"] = "info"
     data: Any = None
+    source: str | None = None
 
 
-Event = Union[ModelEvent, ToolEvent, ScoreEvent, LimitEvent, ErrorEvent, InfoEvent]
+Event = ModelEvent | ToolEvent | ScoreEvent | LimitEvent | ErrorEvent | InfoEvent
 
 RAW_OUTPUT_LIMIT = 4096
-"""Bytes of a model's raw response kept in its event; longer text is truncated."""
+"""Characters of a model's raw response kept in its event; the rest is cut off
+and the event's ``truncated`` flag set."""
 
 
 class Transcript:
@@ -84,17 +90,28 @@ class Transcript:
     def add(self, event: Event) -> None:
         self.events.append(event)
 
-    def info(self, data: Any) -> None:
-        """Record a free-form note from a solver or scorer."""
-        self.add(InfoEvent(data=data))
+    def info(self, data: Any, *, source: str | None = None) -> None:
+        """Record a free-form note (any JSON-able value) from a solver or scorer.
+
+        Values JSON cannot hold are stored as their ``str()``, so a note can
+        never stop the sample from being written.
+        """
+        self.add(InfoEvent(data=to_jsonable_python(data, fallback=str), source=source))
+
+
+class _DiscardingTranscript(Transcript):
+    """Outside a sample there is nowhere to record events: drop them, never pile up."""
+
+    def add(self, event: Event) -> None:
+        pass
 
 
 _current: ContextVar[Transcript | None] = ContextVar("evalkit_transcript", default=None)
-_fallback = Transcript()
+_fallback: Transcript = _DiscardingTranscript()
 
 
 def transcript() -> Transcript:
-    """The transcript of the sample running now (a throwaway one outside a sample)."""
+    """The transcript of the sample running now (outside a sample, events are dropped)."""
     return _current.get() or _fallback
 
 

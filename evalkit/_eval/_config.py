@@ -7,7 +7,7 @@ Every CLI flag maps to a field of the same name (``--max-messages`` to
 
 from __future__ import annotations
 
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -39,7 +39,7 @@ class EvalConfig(BaseModel):
     task_args: dict[str, Any] = Field(default_factory=dict)
     generate_config: GenerateConfig = GenerateConfig()
     limit: int | None = None
-    sample_id: list[Union[int, str]] | None = None
+    sample_id: list[int | str] | None = None
     epochs: int | None = None
     epochs_reducer: str | None = None
     seed: int | None = None

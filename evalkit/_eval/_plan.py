@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,8 +33,10 @@ class RunPlan:
     task: Task
     spec: EvalSpec
     path: Path
-    work: list[WorkItem]
+    work: Iterable[WorkItem]
+    """Consumed once, in order; a generator for a first run, so memory stays flat."""
     total: int
+    epochs: int = 1
     carried: CarriedSamples = field(default_factory=CarriedSamples)
     never_ran: int = 0
     """Work items with no earlier attempt (a retry runs these first)."""

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Union
 
 from .._task import Task
 from .._util._ids import new_id, timestamp_for_filename, utc_now
@@ -39,8 +38,8 @@ def epochs_of(task: Task, config: EvalConfig) -> int:
     return config.epochs or task.epochs.epochs
 
 
-def work_items(samples: Sequence[Sample], epochs: int) -> list[WorkItem]:
-    return [WorkItem(sample, epoch) for epoch in range(1, epochs + 1) for sample in samples]
+def work_items(samples: Sequence[Sample], epochs: int) -> Iterator[WorkItem]:
+    return (WorkItem(sample, epoch) for epoch in range(1, epochs + 1) for sample in samples)
 
 
 def build_spec(
@@ -56,7 +55,7 @@ def build_spec(
     origin = task.origin
     created = utc_now()
     dataset = task.dataset
-    ids: list[Union[int, str]] = [s.id for s in samples if s.id is not None]
+    ids: list[int | str] = [s.id for s in samples if s.id is not None]
     task_file = origin.file if origin else None
     return EvalSpec(
         task=task.display_name, task_id=task_id or new_id(), run_id=new_id(),
@@ -88,9 +87,10 @@ def plan_first_run(task: Task, config: EvalConfig) -> RunPlan:
     samples = select_samples(task, config)
     spec = build_spec(task, config, samples)
     epochs = epochs_of(task, config)
-    work = work_items(samples, epochs)
-    return RunPlan(task=task, spec=spec, path=log_path(spec, config), work=work,
-                   total=len(work), never_ran=len(work))
+    total = len(samples) * epochs
+    return RunPlan(task=task, spec=spec, path=log_path(spec, config),
+                   work=work_items(samples, epochs), total=total, epochs=epochs,
+                   never_ran=total)
 
 
 def _relative(path: str | None) -> str | None:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Union
+from typing import Any
 
 from .._registry import find_task, registered_name
 from .._task import Task
 from ..errors import UsageError
 
-TaskSpec = Union[Task, Callable[..., Task], str]
-Tasks = Union[TaskSpec, Sequence[TaskSpec]]
+TaskSpec = Task | Callable[..., Task] | str
+Tasks = TaskSpec | Sequence[TaskSpec]
 
 
 def resolve_tasks(tasks: Tasks, task_args: dict[str, Any]) -> list[Task]:

@@ -6,7 +6,9 @@ usage), so memory stays small however many samples run.
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from ..log import EvalMetric, EvalResults, EvalSample, EvalScore
@@ -36,10 +38,14 @@ def outcome_of_raw(record: dict[str, Any]) -> Outcome:
 class ResultsTally:
     """Running counts, per-scorer values and usage of the samples of one run."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, epochs: int = 1) -> None:
         self.total = total
         self.counts: dict[Outcome, int] = defaultdict(int)
+        # One epoch: a flat array of floats (8 bytes a sample). Several: grouped by
+        # sample id, for the epoch reducer.
+        self.flat: dict[str, array[float]] = defaultdict(lambda: array("d"))
         self.values: dict[str, dict[Any, list[float]]] = defaultdict(lambda: defaultdict(list))
+        self.epochs = epochs
         self.usage: dict[str, ModelUsage] = {}
 
     def add(self, sample: EvalSample) -> Outcome:
@@ -56,9 +62,13 @@ class ResultsTally:
         self.counts[outcome] += 1
         for name, value in scores.items():
             try:
-                self.values[name][sample_id].append(value_to_float(value))
+                number = value_to_float(value)
             except ValueError:
                 continue  # a non-numeric score has no place in numeric metrics
+            if self.epochs == 1:
+                self.flat[name].append(number)
+            else:
+                self.values[name][sample_id].append(number)
         for model, used in usage.items():
             current = self.usage.get(model)
             self.usage[model] = used if current is None else current + used
@@ -85,7 +95,10 @@ class ResultsTally:
     def _score(self, scorer: Scorer, reducer_name: str) -> EvalScore:
         name = scorer_name(scorer)
         reducer = get_reducer(reducer_name)
-        per_sample = [reducer(values) for values in self.values.get(name, {}).values() if values]
+        if self.epochs == 1:
+            per_sample: Sequence[float] = self.flat.get(name, array("d"))
+        else:
+            per_sample = [reducer(v) for v in self.values.get(name, {}).values() if v]
         metrics = {
             metric_name(metric): EvalMetric(name=metric_name(metric), value=metric(per_sample))
             for metric in scorer_metrics(scorer)

@@ -8,7 +8,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from .._util._hash import sha256_file
 from ..errors import DatasetError
@@ -32,7 +32,7 @@ RecordToSample = Callable[[dict[str, Any]], Sample]
 
 def json_dataset(
     path: str | Path,
-    sample_fields: Union[FieldSpec, RecordToSample, None] = None,
+    sample_fields: FieldSpec | RecordToSample | None = None,
     *,
     shuffle: bool = False,
     seed: int | None = None,
@@ -52,7 +52,7 @@ def json_dataset(
 
 def csv_dataset(
     path: str | Path,
-    sample_fields: Union[FieldSpec, RecordToSample, None] = None,
+    sample_fields: FieldSpec | RecordToSample | None = None,
     *,
     shuffle: bool = False,
     seed: int | None = None,
@@ -97,7 +97,7 @@ def _json_line(line: str, source: Path, number: int) -> dict[str, Any]:
 def _build(
     records: list[dict[str, Any]],
     source: Path,
-    sample_fields: Union[FieldSpec, RecordToSample, None],
+    sample_fields: FieldSpec | RecordToSample | None,
     shuffle: bool,
     seed: int | None,
     limit: int | None,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Sequence
-from typing import Any, Union, overload
+from typing import Any, overload
 
 from pydantic import BaseModel, Field
 
@@ -14,9 +15,9 @@ from ..model import ChatMessage
 class Sample(BaseModel):
     """One input for the model, with the target its answer is scored against."""
 
-    input: Union[str, list[ChatMessage]]
-    target: Union[str, list[str]] = ""
-    id: Union[int, str, None] = None
+    input: str | list[ChatMessage]
+    target: str | list[str] = ""
+    id: int | str | None = None
     choices: list[str] | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
 
@@ -45,11 +46,13 @@ class Dataset(Sequence[Sample]):
         sha256: str | None = None,
         shuffled: bool = False,
     ) -> None:
-        self.ids_generated = any(sample.id is None for sample in samples)
-        self._samples = [
-            sample if sample.id is not None else sample.model_copy(update={"id": index + 1})
-            for index, sample in enumerate(samples)
-        ]
+        self._samples = list(samples)
+        self.ids_generated = False
+        for index, sample in enumerate(self._samples):
+            if sample.id is None:
+                # In place, not a copy: a copy would double a large dataset's memory.
+                sample.id = index + 1
+                self.ids_generated = True
         self.name = name
         self.location = location
         self._sha256 = sha256
@@ -59,7 +62,12 @@ class Dataset(Sequence[Sample]):
     def sha256(self) -> str:
         """Hash of the source file, or of the samples themselves (computed once)."""
         if self._sha256 is None:
-            self._sha256 = sha256_json([s.model_dump(mode="json") for s in self._samples])
+            # One sample at a time: a list of every sample's dump would double peak memory.
+            digest = hashlib.sha256()
+            for sample in self._samples:
+                digest.update(sample.model_dump_json().encode())
+                digest.update(b"\n")
+            self._sha256 = digest.hexdigest()
         return self._sha256
 
     @overload

@@ -6,7 +6,7 @@ sample, and a footer (:class:`EvalFooter`); :class:`EvalLog` joins them.
 
 from __future__ import annotations
 
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,7 +29,7 @@ class EvalDataset(_Record):
     name: str | None = None
     location: str | None = None
     samples: int = 0
-    sample_ids: list[Union[int, str]] = Field(default_factory=list)
+    sample_ids: list[int | str] = Field(default_factory=list)
     sha256: str | None = None
     shuffled: bool = False
     ids_generated: bool = False
@@ -77,10 +77,10 @@ class EvalSample(_Record):
     """One sample in one epoch, as it finished."""
 
     type: Literal["sample"] = "sample"
-    id: Union[int, str]
+    id: int | str
     epoch: int = 1
-    input: Union[str, list[ChatMessage]]
-    target: Union[str, list[str]] = ""
+    input: str | list[ChatMessage]
+    target: str | list[str] = ""
     input_hash: str | None = None
     messages: list[ChatMessage] = Field(default_factory=list)
     output: ModelOutput | None = None
@@ -152,6 +152,11 @@ class EvalLog(BaseModel):
             r = self.results
             counts = (f", samples={r.completed_samples}/{r.total_samples}"
                       f", errors={r.errored_samples}")
+            # The rarer outcomes only when they happened, to keep the repr one short line.
+            if r.limited_samples:
+                counts += f", limited={r.limited_samples}"
+            if r.cancelled_samples:
+                counts += f", cancelled={r.cancelled_samples}"
         metrics = "".join(
             f", {score.name}.{name}={metric.value:.3f}"
             for score in (self.results.scores if self.results else [])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, Union
+from typing import Any
 
 import anyio
 
@@ -16,10 +16,7 @@ from ._tool_info import ToolChoice, ToolInfo
 
 DEFAULT_OUTPUT = "Default output from mockllm/model"
 
-OutputSource = Union[
-    Iterable[Union[ModelOutput, str]],
-    Callable[[list[ChatMessage]], Union[ModelOutput, str]],
-]
+OutputSource = Iterable[ModelOutput | str] | Callable[[list[ChatMessage]], ModelOutput | str]
 
 
 class MockLLM(ModelAPI):
@@ -67,6 +64,9 @@ class MockLLM(ModelAPI):
             output = ModelOutput.from_content(f"mockllm/{self.model_name}", output)
         if output.usage is None:
             output = output.model_copy(update={"usage": _estimate_usage(input, output)})
+        if output.raw is None:
+            # What a provider would have answered, so mock logs show raw output too.
+            output = output.model_copy(update={"raw": output.model_dump_json(exclude_none=True)})
         return output
 
     def _next_output(self, input: list[ChatMessage]) -> ModelOutput | str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -23,4 +23,4 @@ class ToolFunction(BaseModel):
     name: str
 
 
-ToolChoice = Union[Literal["auto", "any", "none"], ToolFunction]
+ToolChoice = Literal["auto", "any", "none"] | ToolFunction

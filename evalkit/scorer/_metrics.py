@@ -5,15 +5,11 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Callable, Sequence
-from typing import Protocol
-
 from ..errors import UsageError
 
 
-class Metric(Protocol):
-    """Turns the numeric scores of every scored sample into one number."""
-
-    def __call__(self, values: Sequence[float]) -> float: ...
+Metric = Callable[[Sequence[float]], float]
+"""Turns the numeric scores of every scored sample into one number."""
 
 
 def _named(name: str, fn: Callable[[Sequence[float]], float]) -> Metric:

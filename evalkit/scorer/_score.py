@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -11,7 +11,7 @@ INCORRECT = "I"
 PARTIAL = "P"
 NOANSWER = "N"
 
-Value = Union[str, int, float, bool, list[Any], dict[str, Any]]
+Value = str | int | float | bool | list[Any] | dict[str, Any]
 
 
 class Score(BaseModel):

@@ -1,0 +1,86 @@
+"""Built-in scorers and metrics."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from evalkit.dataset import Target
+from evalkit.model import ModelOutput
+from evalkit.scorer import (
+    CORRECT,
+    INCORRECT,
+    Score,
+    Scorer,
+    accuracy,
+    exact,
+    includes,
+    match,
+    mean,
+    pattern,
+    stderr,
+    value_to_float,
+)
+from evalkit.solver import TaskState
+
+
+def _state(answer: str) -> TaskState:
+    state = TaskState(model="mockllm/model", sample_id=1, epoch=1, input="q",
+                      target=Target(""), messages=[])
+    state.output = ModelOutput.from_content("mockllm/model", answer)
+    return state
+
+
+async def _score(scorer: Scorer, answer: str, target: str | list[str]) -> Score:
+    return await scorer(_state(answer), Target(target))
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("scorer", "answer", "target", "expected"),
+    [
+        (match(), "The answer is Paris.", "paris", CORRECT),
+        (match(), "Paris is the answer", "paris", INCORRECT),
+        (match("begin"), "Paris is the answer", "paris", CORRECT),
+        (match("any"), "I think Paris, yes", "Paris", CORRECT),
+        (match(numeric=True), "so 1,234 in total.", "1234", CORRECT),
+        (match(numeric=True), "so 12 then 13", "12", INCORRECT),
+        (includes(), "The capital is PARIS", "paris", CORRECT),
+        (includes(ignore_case=False), "The capital is PARIS", "paris", INCORRECT),
+        (includes(), "Rome", ["paris", "rome"], CORRECT),
+        (exact(), "  hello   world ", "hello world", CORRECT),
+        (exact(), "hello world!", "hello world", INCORRECT),
+        (pattern(r"ANSWER:\s*([A-D])"), "thinking... ANSWER: b", "B", CORRECT),
+        (pattern(r"ANSWER:\s*([A-D])"), "no answer here", "B", INCORRECT),
+    ],
+)
+async def test_builtin_scorers(
+    scorer: Scorer, answer: str, target: str | list[str], expected: str
+) -> None:
+    """Each built-in scorer gives the verdict its rule implies."""
+    assert (await _score(scorer, answer, target)).value == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "number"),
+    [("C", 1.0), ("I", 0.0), ("P", 0.5), ("N", 0.0), (True, 1.0), (0.25, 0.25), ("yes", 1.0),
+     ("0.75", 0.75)],
+)
+def test_value_to_float(value: object, number: float) -> None:
+    """Score values convert to the numbers metrics use."""
+    assert value_to_float(value) == number  # type: ignore[arg-type]  # Value union
+
+
+def test_value_to_float_refuses_text() -> None:
+    """A free-text value cannot silently become a number."""
+    with pytest.raises(ValueError, match="cannot be read as a number"):
+        value_to_float("maybe")
+
+
+def test_metrics() -> None:
+    """accuracy and mean average; stderr is the standard error of the mean."""
+    values = [1.0, 0.0, 1.0, 1.0]
+    assert accuracy()(values) == 0.75 and mean()(values) == 0.75
+    assert math.isclose(stderr()(values), 0.5 / math.sqrt(4))
+    assert stderr()([1.0]) == 0.0 and accuracy()([]) == 0.0
