@@ -65,7 +65,8 @@ class Task:
         self.retry_on_error = retry_on_error
         if max_messages is not None and message_limit is not None:
             raise UsageError("give max_messages or its alias message_limit, not both")
-        self.limits = SampleLimits(max_messages or message_limit, token_limit, time_limit)
+        messages = max_messages if max_messages is not None else message_limit
+        self.limits = SampleLimits(messages, token_limit, time_limit)
         self.name = name
         self.metadata = metadata or {}
         self.origin: TaskOrigin | None = None

@@ -49,14 +49,17 @@ def eval_command(args: argparse.Namespace) -> int:
 
 
 def eval_retry_command(args: argparse.Namespace) -> int:
-    from .._eval._retry import eval_retry_async
+    from .._eval._retry import RetryInterrupted, eval_retry_async
     from .._eval._sync import run_sync
 
     options = run_options(args)
     if args.max_attempts is not None:
         options["max_attempts"] = args.max_attempts
-    logs = run_sync(lambda: eval_retry_async(
-        args.logs, until_complete=args.until_complete, backoff=args.backoff, **options))
+    try:
+        logs = run_sync(lambda: eval_retry_async(
+            args.logs, until_complete=args.until_complete, backoff=args.backoff, **options))
+    except RetryInterrupted:
+        return 130  # Ctrl-C between --until-complete rounds; the resume command was printed
     return exit_code(logs)
 
 

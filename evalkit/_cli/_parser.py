@@ -13,14 +13,17 @@ EXIT_CODES = """exit codes:
 """
 
 
-def fail_on_error_value(text: str) -> bool | float:
+def fail_on_error_value(text: str) -> bool | int | float | str:
+    """``true``/``false``, a count or a fraction; anything else is passed on as text
+    so that the config refuses it in one line (argparse would print the whole usage)."""
     if text.lower() in ("true", "false"):
         return text.lower() == "true"
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a number; use a fraction 0 < x < 1 or a count >= 1") from None
+    for parse in (int, float):
+        try:
+            return parse(text)
+        except ValueError:
+            continue
+    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -92,7 +95,8 @@ def _add_log_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     log_commands = log.add_subparsers(dest="log_command", required=True, metavar="COMMAND")
     ls = log_commands.add_parser("ls", help="table of runs, newest first")
     ls.add_argument("dir", nargs="?", help="log directory (default $EVALKIT_LOG_DIR or ./logs)")
-    ls.add_argument("--status", choices=("started", "success", "error", "cancelled"))
+    ls.add_argument("--status", choices=("started", "success", "error", "cancelled"),
+                    help="only runs with this status (started: still running, or interrupted)")
     ls.add_argument("--json", action="store_true", help="JSON lines for scripts")
     info = log_commands.add_parser("info", help="header and results, no samples decoded")
     info.add_argument("log")

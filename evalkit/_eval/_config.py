@@ -80,6 +80,13 @@ class EvalConfig(BaseModel):
             raise ValueError(f"must be at least 1, got {value}")
         return value
 
+    @field_validator("retry_on_error")
+    @classmethod
+    def _check_not_negative(cls, value: int | None) -> int | None:
+        if value is not None and value < 0:
+            raise ValueError(f"must be 0 or more, got {value}")
+        return value
+
     @field_validator("time_limit", "timeout", "attempt_timeout")
     @classmethod
     def _check_seconds(cls, value: float | None) -> float | None:
@@ -90,6 +97,11 @@ class EvalConfig(BaseModel):
     @classmethod
     def from_options(cls, **options: Any) -> EvalConfig:
         """Build from keyword options, with a clear error for unknown or bad ones."""
+        if "message_limit" in options:  # Inspect's name for max_messages
+            alias = options.pop("message_limit")
+            if options.get("max_messages") is not None and alias is not None:
+                raise UsageError("give max_messages or its alias message_limit, not both")
+            options.setdefault("max_messages", alias)
         unknown = sorted(set(options) - set(cls.model_fields))
         if unknown:
             known = ", ".join(sorted(cls.model_fields))

@@ -14,6 +14,7 @@ from ..model import ChatMessage, ChatMessageUser, Model
 from ..model._usage import SampleUsage, bind_sample_usage
 from ..scorer import Score, Scorer, scorer_name
 from ..solver import SampleLimits, Solver, TaskState, make_generate, solve_within_limits
+from ..solver._loop import sample_scope
 
 
 @dataclass(frozen=True)
@@ -65,14 +66,14 @@ async def _attempt(context: SampleContext, sample: Sample, epoch: int) -> EvalSa
     error: EvalError | None = None
     with bind_transcript(events), bind_sample_usage(usage):
         try:
-            generate = make_generate(context.model, context.limits)
-            state, limit = await solve_within_limits(context.solver, state, generate,
-                                                     context.limits)
-            phase = "scorer"
-            scores = await _score(context.scorers, state, events)
-        except ModelFatalError:
-            raise
+            async with sample_scope():  # the sandbox lives through scoring: scorers may read it
+                generate = make_generate(context.model, context.limits)
+                state, limit = await solve_within_limits(context.solver, state, generate,
+                                                         context.limits)
+                phase = "scorer"
+                scores = await _score(context.scorers, state, events)
         except Exception as exc:
+            _raise_if_fatal(exc)
             error = _sample_error(exc, phase)
             events.add(ErrorEvent(message=error.message, phase=error.phase or phase))
     return EvalSample(
@@ -112,9 +113,20 @@ async def _score(scorers: list[Scorer], state: TaskState, events: Transcript) ->
     return scores
 
 
+def _raise_if_fatal(exc: BaseException) -> None:
+    """Re-raise a ``ModelFatalError``, also from inside a solver's task group."""
+    if isinstance(exc, ModelFatalError):
+        raise exc
+    # An exception group (BaseExceptionGroup, or its backport before Python 3.11).
+    for inner in getattr(exc, "exceptions", None) or ():
+        if isinstance(inner, BaseException):
+            _raise_if_fatal(inner)
+
+
 def _sample_error(exc: Exception, phase: str) -> EvalError:
     if isinstance(exc, ToolCallError):
-        phase, kind = "tool", "tool_error"
+        # kind names what the tool raised (KeyError...), as for a solver or scorer
+        phase, kind = "tool", type(exc.__cause__ or exc).__name__
     elif isinstance(exc, ModelError):
         phase, kind = "model", exc.kind
     else:
@@ -124,6 +136,23 @@ def _sample_error(exc: Exception, phase: str) -> EvalError:
         traceback="".join(traceback.format_exception(exc)),
         phase=phase,  # type: ignore[arg-type]  # one of the four phases by construction
         kind=kind,
+    )
+
+
+def unwritable_sample(record: EvalSample, exc: Exception) -> EvalSample:
+    """An error record in place of one that JSON cannot hold (an object in scores,
+    metadata or an event): the sample is recorded, not lost, and re-run on retry."""
+    phase = "scorer" if record.scores else "solver"
+    error = EvalError(
+        message=f"the sample's record cannot be written as JSON ({exc}); keep scores, "
+                "metadata and transcript data to JSON types (str, numbers, lists, dicts)",
+        phase=phase, kind="unserializable",  # type: ignore[arg-type]  # one of the four phases
+    )
+    return EvalSample(
+        id=record.id, epoch=record.epoch, input=record.input, target=record.target,
+        input_hash=record.input_hash, error=error, attempts=record.attempts,
+        error_history=record.error_history, model_usage=record.model_usage,
+        started_at=record.started_at, total_time=record.total_time,
     )
 
 

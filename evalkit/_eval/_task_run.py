@@ -12,6 +12,7 @@ import json
 from typing import Any, Literal
 
 import anyio
+from pydantic_core import PydanticSerializationError
 
 from .._policy import ErrorPolicy
 from .._util._ids import utc_now
@@ -22,7 +23,7 @@ from ._config import EvalConfig
 from ._plan import RunPlan, WorkItem
 from ._progress import TaskProgress
 from ._results import ResultsTally, outcome_of_raw
-from ._sample import SampleContext, cancelled_sample, run_sample
+from ._sample import SampleContext, cancelled_sample, run_sample, unwritable_sample
 
 StopReason = Literal["threshold", "fatal", "cancelled"]
 _CARRY_BATCH = 2048
@@ -40,7 +41,7 @@ class TaskRun:
             task.fail_on_error if config.fail_on_error is None else config.fail_on_error)
         self.continue_on_fail = (task.continue_on_fail if config.continue_on_fail is None
                                  else config.continue_on_fail)
-        self.tally = ResultsTally(plan.total)
+        self.tally = ResultsTally(plan.total, plan.epochs)
         self.progress = TaskProgress(plan.spec.task, plan.spec.model, plan.total, str(plan.path))
         self.stop_reason: StopReason | None = None
         self.fatal: ModelFatalError | None = None
@@ -70,7 +71,7 @@ class TaskRun:
         lines = self.plan.carried.lines
         for start in range(0, len(lines), _CARRY_BATCH):
             batch = lines[start:start + _CARRY_BATCH]
-            writer.write_sample_lines(batch)
+            writer.write_sample_lines([b"\n".join(batch) + b"\n"])  # lines come without "\n"
             for line in batch:
                 self._tally_raw(json.loads(line))
         self.progress.carried = self.progress.done
@@ -86,7 +87,7 @@ class TaskRun:
     async def _run_samples(self, writer: LogWriter) -> None:
         pending = iter(self.plan.work)
         workers = min(self.config.max_samples or _default_max_samples(self.context),
-                      max(len(self.plan.work), 1))
+                      max(self.plan.total, 1))
         async with anyio.create_task_group() as group:
             for _ in range(workers):
                 group.start_soon(self._worker, pending, writer)
@@ -96,7 +97,11 @@ class TaskRun:
             if self.stop_reason is not None:
                 return
             record = await self._run_one(item)
-            writer.write_sample(record)
+            try:
+                writer.write_sample(record)  # serialized whole before any byte is written
+            except PydanticSerializationError as exc:  # a value JSON cannot hold
+                record = unwritable_sample(record, exc)
+                writer.write_sample(record)
             self._after(record)
 
     async def _run_one(self, item: WorkItem) -> EvalSample:
@@ -151,8 +156,7 @@ class TaskRun:
         errors, total = self.tally.errors, self.plan.total
         if self.stop_reason == "cancelled" or not self.policy.exceeded(errors, total):
             return None
-        message = (f"{errors} of {total} samples failed "
-                   f"(threshold {self.policy.describe()})")
+        message = f"{errors} of {total} samples failed (threshold {self.policy.describe(total)})"
         unrun = total - self.tally.finished
         if self.stop_reason == "threshold" and unrun > 0:
             message += (f"; {unrun} samples did not run — to finish them anyway, retry with "
@@ -180,6 +184,5 @@ class TaskRun:
 
 
 def _default_max_samples(context: SampleContext) -> int:
-    """As many samples in flight as the model allows calls, at least a few."""
-    configured = context.model.config.max_connections
-    return max(configured or context.model.api.max_connections(), 1) if configured else 10
+    """As many samples in flight as the model may have calls (default 10)."""
+    return context.model.config.max_connections or 10

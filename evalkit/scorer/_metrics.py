@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Callable, Sequence
-from ..errors import UsageError
 
+from ..errors import UsageError
 
 Metric = Callable[[Sequence[float]], float]
 """Turns the numeric scores of every scored sample into one number."""
