@@ -70,7 +70,8 @@ class EvalError(_Record):
 
 class EvalLimit(_Record):
     type: Literal["messages", "tokens", "time"]
-    limit: float
+    limit: int | float
+    """The limit as given: a whole number of messages or tokens, seconds of time."""
 
 
 class EvalSample(_Record):

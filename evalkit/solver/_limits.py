@@ -22,15 +22,17 @@ class SampleLimits:
     time: float | None = None
 
     def __post_init__(self) -> None:
-        for name, flag, value in (
-            ("max_messages", "--max-messages", self.messages),
-            ("token_limit", "--token-limit", self.tokens),
-            ("time_limit", "--time-limit", self.time),
+        for name, flag, value, kinds, what in (
+            ("max_messages", "--max-messages", self.messages, (int,), "a whole number >= 1"),
+            ("token_limit", "--token-limit", self.tokens, (int,), "a whole number >= 1"),
+            ("time_limit", "--time-limit", self.time, (int, float), "a number of seconds > 0"),
         ):
-            if value is not None and (isinstance(value, bool) or value <= 0):
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, kinds) or not value > 0:
                 raise UsageError(
-                    f"{name} must be a positive number, got {value!r}; "
-                    f"omit {flag} for no limit"
+                    f"{name} ({flag}) must be {what}, got {value!r}; leave it out (None) "
+                    "for no limit"
                 )
 
 
