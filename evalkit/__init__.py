@@ -11,10 +11,16 @@
     eval(hello, model="mockllm/model")
 """
 
-from ._eval import eval, eval_async
-from ._eval._retry import eval_retry, eval_retry_async
-from ._registry import task
-from ._task import Epochs, Task
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._eval import eval, eval_async
+    from ._eval._retry import eval_retry, eval_retry_async
+    from ._registry import task
+    from ._task import Epochs, Task
 
 __version__ = "0.1.0"
 
@@ -28,3 +34,19 @@ __all__ = [
     "eval_retry_async",
     "task",
 ]
+
+# Imported on first use, so `evalkit log ls` and `import evalkit.log` never pay
+# for loading the runner.
+_LAZY = {
+    "eval": "._eval", "eval_async": "._eval",
+    "eval_retry": "._eval._retry", "eval_retry_async": "._eval._retry",
+    "task": "._registry", "Epochs": "._task", "Task": "._task",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'evalkit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    globals()[name] = value
+    return value

@@ -1,84 +1,80 @@
-"""``evalkit log ls | info | dump | samples``."""
+"""``evalkit log ls | info | dump | samples``: read logs without writing Python."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from ..errors import LogError
-from ..log import (
-    EvalLog,
-    iter_lines,
-    list_eval_logs,
-    read_eval_log_header,
-    read_eval_log_samples,
-)
+from ..errors import UsageError
+from ..log import EvalSample, iter_lines, read_eval_log_header, read_eval_log_samples
+from ..log._listing import LogSummary, default_log_dir, summarize_log, summarize_logs
+
+TABLE_COLUMNS = ("created (UTC)", "task", "model", "status", "samples", "errors", "cost", "log")
 
 
 def log_command(args: argparse.Namespace) -> int:
-    handlers = {"ls": _ls, "info": _info, "dump": _dump, "samples": _samples}
-    return handlers[args.log_command](args)
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+        "ls": _ls, "info": _info, "dump": _dump, "samples": _samples,
+    }
+    try:
+        return handlers[args.log_command](args)
+    except BrokenPipeError:
+        # `evalkit log dump LOG | head`: the reader left early, which is fine.
+        # Point stdout at /dev/null so the interpreter's final flush is quiet.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 def _ls(args: argparse.Namespace) -> int:
-    rows = []
-    for path in list_eval_logs(args.dir):
-        try:
-            log = read_eval_log_header(path)
-        except LogError as exc:
-            print(f"warning: skipped {path.name}: {exc}", file=sys.stderr)
-            continue
-        if args.status is None or log.status == args.status:
-            rows.append(summary_row(log, path))
+    directory = Path(args.dir or default_log_dir())
+    if not directory.is_dir():
+        raise UsageError(f"log directory {str(directory)!r} does not exist; give a directory "
+                         "of logs (default: $EVALKIT_LOG_DIR, else ./logs)")
+    summaries, skipped = summarize_logs(directory, args.status)
+    for bad in skipped:
+        print(f"warning: skipped {bad.path.name}: {bad.reason}", file=sys.stderr)
     if args.json:
-        for row in rows:
-            print(json.dumps(row))
+        for summary in summaries:
+            print(json.dumps(summary.as_dict()))
+    elif summaries:
+        print(format_table(summaries))
     else:
-        print(format_table(rows))
+        which = f" with status {args.status}" if args.status else ""
+        print(f"no logs{which} in {directory}", file=sys.stderr)
     return 0
 
 
-def summary_row(log: EvalLog, path: Path) -> dict[str, Any]:
-    """One run as shown by ``log ls``."""
-    results = log.results
-    done = results.completed_samples if results else _count_samples(path)
-    total = results.total_samples if results else log.eval.dataset.samples * int(
-        log.eval.config.get("epochs", 1))
-    return {
-        "created": log.eval.created[:19].replace("T", " "),
-        "task": log.eval.task, "model": log.eval.model, "status": log.status,
-        "done": done, "total": total,
-        "errors": results.errored_samples if results else None,
-        "cost": log.stats.cost if log.stats else None,
-        "log": str(path),
-    }
-
-
-def _count_samples(path: Path) -> int:
-    """Samples written so far by a run with no footer (decompresses, never parses)."""
-    return sum(1 for line in iter_lines(path) if line.startswith(b'{"type":"sample"'))
-
-
-def format_table(rows: list[dict[str, Any]]) -> str:
-    header = ["created", "task", "model", "status", "samples", "errors", "cost", "log"]
-    cells = [header] + [[
-        row["created"], row["task"], row["model"], row["status"],
-        f"{row['done']}/{row['total']}",
-        "-" if row["errors"] is None else str(row["errors"]),
-        "-" if row["cost"] is None else f"${row['cost']:.4f}",
-        Path(row["log"]).name,
-    ] for row in rows]
-    widths = [max(len(line[i]) for line in cells) for i in range(len(header))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip()
+def format_table(summaries: list[LogSummary]) -> str:
+    """Aligned columns for a terminal, one run per line."""
+    cells = [list(TABLE_COLUMNS)] + [_row(summary) for summary in summaries]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(TABLE_COLUMNS))]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
                      for line in cells)
+
+
+def _row(summary: LogSummary) -> list[str]:
+    return [
+        summary.created[:19].replace("T", " "), summary.task, summary.model, summary.status,
+        f"{summary.done}/{summary.total}", str(summary.errors),
+        "-" if summary.cost is None else f"${summary.cost:.4f}",
+        Path(summary.log).name,
+    ]
 
 
 def _info(args: argparse.Namespace) -> int:
     log = read_eval_log_header(args.log)
-    print(log.model_dump_json(indent=2, exclude_none=True, exclude={"samples"}))
+    data = log.model_dump(mode="json", exclude_none=True, exclude={"samples"})
+    if log.status == "started":
+        # No footer yet: say how far the run got instead of leaving results empty.
+        summary = summarize_log(args.log)
+        data["progress"] = {"completed_samples": summary.done,
+                            "errored_samples": summary.errors, "total_samples": summary.total}
+    print(json.dumps(data, indent=2))
     return 0
 
 
@@ -91,19 +87,25 @@ def _dump(args: argparse.Namespace) -> int:
 
 
 def _samples(args: argparse.Namespace) -> int:
+    filtered = args.errors or args.limited
     for sample in read_eval_log_samples(args.log):
-        if args.errors and sample.error is None:
+        # --errors and --limited together show both kinds.
+        wanted = (args.errors and sample.error is not None) or (
+            args.limited and sample.limit is not None)
+        if filtered and not wanted:
             continue
-        if args.limited and sample.limit is None:
-            continue
-        if sample.cancelled:
-            outcome = "cancelled"
-        elif sample.error is not None:
-            outcome = f"error[{sample.error.phase}/{sample.error.kind}] {sample.error.message}"
-        elif sample.limit is not None:
-            outcome = f"limit[{sample.limit.type}={sample.limit.limit:g}]"
-        else:
-            outcome = "ok"
-        scores = " ".join(f"{k}={v.value}" for k, v in (sample.scores or {}).items())
-        print(f"{sample.id}\tepoch {sample.epoch}\t{outcome}\t{scores}".rstrip())
+        scores = " ".join(f"{name}={score.value}" for name, score in (sample.scores or {}).items())
+        print(f"{sample.id}\tepoch {sample.epoch}\t{sample_outcome(sample)}\t{scores}".rstrip())
     return 0
+
+
+def sample_outcome(sample: EvalSample) -> str:
+    """``ok``, ``cancelled``, ``limit[type=N]`` or ``error[phase/kind] message``."""
+    if sample.cancelled:
+        return "cancelled"
+    if sample.error is not None:
+        message = sample.error.message.splitlines()[0] if sample.error.message else ""
+        return f"error[{sample.error.phase}/{sample.error.kind}] {message}"
+    if sample.limit is not None:
+        return f"limit[{sample.limit.type}={sample.limit.limit:g}]"
+    return "ok"

@@ -1,6 +1,7 @@
 """Log files: the record schema, writing as samples finish, and reading back."""
 
 from .._transcript import Transcript, transcript
+from ._dataframe import samples_df
 from ._listing import default_log_dir, list_eval_logs
 from ._reader import (
     iter_lines,
@@ -50,5 +51,6 @@ __all__ = [
     "read_eval_log",
     "read_eval_log_header",
     "read_eval_log_samples",
+    "samples_df",
     "transcript",
 ]
