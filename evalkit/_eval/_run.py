@@ -10,7 +10,6 @@ import threading
 from collections.abc import Sequence
 
 import anyio
-from anyio.abc import TaskGroup
 
 from ..log import EvalLog
 from ..model import Model, get_model
@@ -19,6 +18,7 @@ from ._config import EvalConfig
 from ._display import Display, resume_command
 from ._plan import RunPlan
 from ._sample import SampleContext
+from ._sync import stop_on_interrupt
 from ._task_run import TaskRun
 
 REFRESH_SECONDS = 0.25
@@ -39,8 +39,16 @@ async def execute(plans: Sequence[RunPlan], config: EvalConfig) -> list[EvalLog]
             group.start_soon(_refresh, display)
             if _can_handle_signals():
                 group.start_soon(_watch_signals, runs, display)
-            await _run_tasks(runs, logs, config, display)
+            # eval() waiting in another thread (a notebook) stops the runs like Ctrl-C
+            with stop_on_interrupt(lambda: _cancel_runs(runs, display)):
+                await _run_tasks(runs, logs, config, display)
             group.cancel_scope.cancel()
+    except Exception:
+        # A crash (a bug, a full disk): the finished samples are on disk, so say how
+        # to resume before the traceback scrolls past.
+        display.stop()
+        _print_resume(runs, "the eval stopped on an unexpected error")
+        raise
     finally:
         display.stop()
         with anyio.CancelScope(shield=True):
@@ -117,6 +125,13 @@ async def _watch_signals(runs: list[TaskRun], display: Display) -> None:
                          "recorded as cancelled (press Ctrl-C again to exit at once)")
             for run in runs:
                 run.stop("cancelled")
+
+
+def _cancel_runs(runs: list[TaskRun], display: Display) -> None:
+    display.warn("interrupted: stopping; samples in flight are recorded as cancelled "
+                 "(interrupt again to stop waiting)")
+    for run in runs:
+        run.stop("cancelled")
 
 
 def _print_resume(runs: list[TaskRun], reason: str) -> None:

@@ -1,3 +1,5 @@
 """Fakes for testing evals and evalkit itself; users may use them too."""
 
-__all__: list[str] = []
+from ._provider_server import Fault, ProviderServer, RecordedRequest, ToolCallReply
+
+__all__: list[str] = ["Fault", "ProviderServer", "RecordedRequest", "ToolCallReply"]
