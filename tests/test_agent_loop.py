@@ -283,7 +283,7 @@ def test_samples_without_tool_calls_make_no_sandbox(sandboxes_made: list[str]) -
     assert sandboxes_made == []
 
 
-def test_sample_scope_is_removed_when_the_sample_errs(sandboxes_made: list[str]) -> None:
+def test_sandbox_is_removed_when_the_sample_errs(sandboxes_made: list[str]) -> None:
     """A sample that errs after using its sandbox still has it removed."""
     require_tool("bash")
     _, [record] = run(agent(bash(), lookup()),

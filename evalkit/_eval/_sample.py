@@ -14,7 +14,7 @@ from ..model import ChatMessage, ChatMessageUser, Model
 from ..model._usage import SampleUsage, bind_sample_usage
 from ..scorer import Score, Scorer, scorer_name
 from ..solver import SampleLimits, Solver, TaskState, make_generate, solve_within_limits
-from ..solver._loop import sample_scope
+from ..tool import sandbox_context
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ async def _attempt(context: SampleContext, sample: Sample, epoch: int) -> EvalSa
     error: EvalError | None = None
     with bind_transcript(events), bind_sample_usage(usage):
         try:
-            async with sample_scope():  # the sandbox lives through scoring: scorers may read it
+            async with sandbox_context():  # through scoring too: scorers may read its files
                 generate = make_generate(context.model, context.limits)
                 state, limit = await solve_within_limits(context.solver, state, generate,
                                                          context.limits)

@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass
-
-import anyio
-
 from ..model import ChatMessage, ChatMessageTool, GenerateConfig, Model, ToolCall, ToolInfo
 from ._limits import SampleLimits, check_messages, check_tokens
 from ._solver import Generate, ToolCalls
@@ -76,45 +69,5 @@ def _tool_infos(state: TaskState) -> list[ToolInfo]:
 async def _run_tool(state: TaskState, call: ToolCall) -> ChatMessageTool:
     from ..tool import execute_tools
 
-    await _enter_sandbox()
     [result] = await execute_tools([call], state.tools)
     return result
-
-
-@dataclass
-class _SampleScope:
-    stack: AsyncExitStack
-    task_id: int
-    sandbox: bool = False
-
-
-_sample_scope: ContextVar[_SampleScope | None] = ContextVar("evalkit_sample_scope", default=None)
-
-
-@asynccontextmanager
-async def sample_scope() -> AsyncIterator[None]:
-    """Open around one sample by the runner: what its tools open lazily closes with it.
-
-    The sample's sandbox (a fresh working directory shared by its ``bash`` and
-    ``python`` calls) is made on the first tool call and removed on exit, so a
-    sample that calls no tool costs nothing.
-    """
-    async with AsyncExitStack() as stack:
-        token = _sample_scope.set(_SampleScope(stack, anyio.get_current_task().id))
-        try:
-            yield
-        finally:
-            _sample_scope.reset(token)
-
-
-async def _enter_sandbox() -> None:
-    scope = _sample_scope.get()
-    # A tool loop run in a task the solver started cannot bind the sandbox for the
-    # whole sample (context variables do not flow back); its tools then get a
-    # throwaway sandbox per call.
-    if scope is None or scope.sandbox or scope.task_id != anyio.get_current_task().id:
-        return
-    from ..tool import sandbox_context
-
-    await scope.stack.enter_async_context(sandbox_context())
-    scope.sandbox = True

@@ -45,13 +45,28 @@ class ExecResult:
 
 
 class Sandbox:
-    """A temporary working directory where tools run commands."""
+    """A temporary working directory where tools run commands.
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
+    Without a ``directory`` one is made on first use, so a sample that runs no
+    tool costs nothing more than this object.
+    """
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self._directory = directory
+
+    @property
+    def directory(self) -> Path:
+        if self._directory is None:
+            self._directory = Path(tempfile.mkdtemp(prefix="evalkit-sandbox-"))
+        return self._directory
+
+    @property
+    def created(self) -> bool:
+        """Whether the directory exists yet (made by the first use)."""
+        return self._directory is not None
 
     def __repr__(self) -> str:
-        return f"Sandbox({str(self.directory)!r})"
+        return f"Sandbox({str(self._directory) if self._directory else '(not created yet)'})"
 
     async def exec(
         self,
@@ -131,17 +146,18 @@ _current: ContextVar[Sandbox | None] = ContextVar("evalkit_sandbox", default=Non
 async def sandbox_context() -> AsyncIterator[Sandbox]:
     """A sandbox in a fresh temporary directory, bound for the tools run inside.
 
-    The runner enters one around each sample; the directory is removed on exit.
+    The runner enters one around each sample (solver and scorers); the directory
+    is made by the first tool that uses it and removed on exit.
     """
-    directory = Path(tempfile.mkdtemp(prefix="evalkit-sandbox-"))
-    active = Sandbox(directory)
+    active = Sandbox()
     token = _current.set(active)
     try:
         yield active
     finally:
         _current.reset(token)
-        with anyio.CancelScope(shield=True):  # clean up even when the sample is cancelled
-            await anyio.to_thread.run_sync(shutil.rmtree, directory, True)
+        if active.created:
+            with anyio.CancelScope(shield=True):  # clean up even when the sample is cancelled
+                await anyio.to_thread.run_sync(shutil.rmtree, active.directory, True)
 
 
 def sandbox() -> Sandbox:
