@@ -1,80 +1,140 @@
-"""``eval_retry()``: rebuild a task from its log and run only what is missing."""
+"""``eval_retry()``: rebuild a task from its log and run only what is missing.
+
+A retry writes a new log with the same ``task_id``, a new ``run_id`` and
+``retry_of`` naming the run it retries; no earlier log is ever opened for
+writing. What to re-run is decided over the whole lineage (see ``_lineage``):
+completed samples are copied as the raw lines already on disk, samples that
+never ran go first, then those that failed fewer than ``max_attempts`` times.
+"""
 
 from __future__ import annotations
 
+import shlex
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import anyio
 
 from .._registry import find_task
 from .._task import Task
-from ..errors import RetryError, TaskNotFoundError
+from ..dataset import Sample
+from ..errors import RetryError, TaskNotFoundError, UsageError
 from ..log import EvalLog, EvalSpec, read_eval_log_header
 from ..model import GenerateConfig
 from ._config import EvalConfig
-from ._lineage import Lineage, key_of, load_lineage
+from ._lineage import Lineage, gc_paused, input_hash_of, load_lineage
 from ._plan import CarriedSamples, RunPlan, WorkItem
-from ._planner import build_spec, epochs_of, log_path, select_samples, work_items
+from ._planner import build_spec, epochs_of, log_path, select_samples
 from ._run import execute
 from ._sample import PriorAttempts
 from ._sync import run_sync
 
-LogRef = Union[str, Path, EvalLog]
+LogRef = str | Path | EvalLog
+
+
+class RetryInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM while waiting between ``--until-complete`` rounds."""
+
+
 BACKOFF_CAP = 300.0
+"""Longest wait between two ``--until-complete`` rounds, in seconds."""
 
 
-def eval_retry(logs: LogRef | Sequence[LogRef], **overrides: Any) -> list[EvalLog]:
-    """Finish the runs recorded in ``logs``; options override those in the logs."""
-    return run_sync(lambda: eval_retry_async(logs, **overrides))
+def eval_retry(
+    logs: LogRef | Sequence[LogRef], *, until_complete: bool = False, backoff: float = 30.0,
+    **overrides: Any,
+) -> list[EvalLog]:
+    """Finish the runs recorded in ``logs``; options (as for ``eval()``) override the logs'."""
+    return run_sync(lambda: eval_retry_async(logs, until_complete=until_complete,
+                                             backoff=backoff, **overrides))
 
 
 async def eval_retry_async(
-    logs: LogRef | Sequence[LogRef], until_complete: bool = False, backoff: float = 30.0,
+    logs: LogRef | Sequence[LogRef], *, until_complete: bool = False, backoff: float = 30.0,
     **overrides: Any,
 ) -> list[EvalLog]:
     """``eval_retry()`` for callers already in an async function."""
     refs = [logs] if isinstance(logs, (str, Path, EvalLog)) else list(logs)
+    if not refs:
+        raise UsageError("no logs given; name the log files to retry (`evalkit log ls`)")
+    EvalConfig.from_options(**overrides)  # a bad option fails before anything runs
+    if backoff < 0:
+        raise UsageError(f"--backoff must be a number of seconds >= 0, got {backoff:g}")
     results: list[EvalLog] = []
     for ref in refs:
         results.extend(await _retry_one(_path_of(ref), overrides))
     if until_complete:
-        config = EvalConfig.from_options(**overrides)
-        results = await retry_until_complete(results, config, attempts=None, backoff=backoff,
+        results = await retry_until_complete(results, attempts=None, backoff=backoff,
                                              overrides=overrides)
     return results
 
 
 async def retry_until_complete(
     logs: list[EvalLog],
-    config: EvalConfig,
+    config: EvalConfig | None = None,
     *,
     attempts: int | None,
     backoff: float,
     overrides: dict[str, Any] | None = None,
+    tasks: Sequence[Task] | None = None,
 ) -> list[EvalLog]:
-    """Retry unfinished logs with capped exponential backoff until they succeed,
-    nothing retryable is left, or ``attempts`` (None: no bound) are spent."""
-    round_ = 0
-    done: set[int] = set()
-    while attempts is None or round_ < attempts:
-        pending = [i for i, log in enumerate(logs) if log.status == "error" and i not in done]
+    """Retry failed logs with capped exponential backoff until they succeed, nothing
+    retryable is left, or ``attempts`` rounds (None: no bound) are spent.
+
+    ``config`` (from ``eval()``) supplies the options given to the first run;
+    ``tasks``, when given, are the in-memory tasks of ``logs`` (same order), so
+    tasks made without ``@task`` can be retried in-process too.
+    """
+    if config is not None and overrides is None:
+        overrides = config.model_dump(exclude_unset=True, exclude={"retry_attempts",
+                                                                   "retry_wait"})
+    logs, rounds, finished = list(logs), 0, set()
+    in_memory = dict(enumerate(tasks or []))
+    while attempts is None or rounds < attempts:
+        pending = [i for i, log in enumerate(logs) if log.status == "error" and i not in finished]
         if not pending:
             break
-        wait = min(backoff * 2 ** round_, BACKOFF_CAP)
+        wait = min(backoff * 2 ** rounds, BACKOFF_CAP)
         print(f"retrying {len(pending)} unfinished eval(s) in {wait:g}s", file=sys.stderr)
-        await anyio.sleep(wait)
-        round_ += 1
+        if await _sleep_unless_interrupted(wait):
+            _print_resume([logs[i] for i in pending])
+            raise RetryInterrupted
+        rounds += 1
         for i in pending:
-            retried = await _retry_one(Path(str(logs[i].location)), overrides or {},
-                                       only_if_work=True)
+            try:
+                retried = await _retry_one(Path(str(logs[i].location)), overrides or {},
+                                           only_if_work=True, task=in_memory.get(i))
+            except RetryError as exc:
+                print(f"warning: not retrying {logs[i].eval.task}: {exc}", file=sys.stderr)
+                retried = []
             if retried:
                 logs[i] = retried[0]
             else:
-                done.add(i)  # every remaining sample used up its --max-attempts
+                finished.add(i)  # nothing retryable: every failure used up --max-attempts
     return logs
+
+
+async def _sleep_unless_interrupted(seconds: float) -> bool:
+    """Wait ``seconds``; True if Ctrl-C or SIGTERM came first."""
+    if threading.current_thread() is not threading.main_thread() or sys.platform == "win32":
+        await anyio.sleep(seconds)
+        return False
+    with anyio.move_on_after(seconds), anyio.open_signal_receiver(
+            signal.SIGINT, signal.SIGTERM) as signals:
+        async for _ in signals:
+            return True
+    return False
+
+
+def _print_resume(logs: Sequence[EvalLog]) -> None:
+    print("interrupted while waiting to retry", file=sys.stderr)
+    for log in logs:
+        print(f"resume with: evalkit eval-retry {shlex.quote(str(log.location))}",
+              file=sys.stderr, flush=True)
 
 
 def _path_of(ref: LogRef) -> Path:
@@ -86,11 +146,11 @@ def _path_of(ref: LogRef) -> Path:
 
 
 async def _retry_one(
-    path: Path, overrides: dict[str, Any], only_if_work: bool = False
+    path: Path, overrides: dict[str, Any], only_if_work: bool = False, task: Task | None = None,
 ) -> list[EvalLog]:
     spec = read_eval_log_header(path).eval
-    task = rebuild_task(spec)
-    config = config_from_spec(spec).merged(**overrides)
+    task = task or rebuild_task(spec)
+    config = retry_config(spec, path, overrides)
     plan = plan_retry(path, spec, task, config)
     if only_if_work and not plan.work:
         return []
@@ -99,30 +159,59 @@ async def _retry_one(
 
 def rebuild_task(spec: EvalSpec) -> Task:
     """Import the task file recorded in ``spec`` and call the task with its args."""
-    if spec.task_registry_name is None:
+    name = spec.task_registry_name
+    if name is None:
         raise RetryError(
-            f"task {spec.task!r} was not made by a @task function, so the log does not say "
-            "how to rebuild it; define it in a file with @task and run that file"
+            f"task {spec.task!r} was not made by a @task function, so its log does not say "
+            "how to rebuild it; define it with @task in a .py file and run that file"
         )
-    candidates = [p for p in (spec.task_file, spec.task_file_relative) if p]
+    candidates = list(dict.fromkeys(p for p in (spec.task_file, spec.task_file_relative) if p))
     existing = [p for p in candidates if Path(p).is_file()]
     if not existing:
         raise RetryError(
-            f"task file {' or '.join(candidates) or '(none recorded)'} no longer exists; "
-            "restore it, or run eval-retry from the directory the eval was started in"
+            f"cannot rebuild task {spec.task!r}: its file {' or '.join(candidates) or '?'} "
+            "no longer exists; put it back, or run eval-retry from the directory the eval "
+            "was started in"
         )
-    try:
-        [(_, function)] = find_task(existing[0], spec.task_registry_name)
-    except TaskNotFoundError as exc:
-        raise RetryError(f"cannot rebuild task {spec.task!r}: {exc}") from exc
-    return function(**spec.task_args)
+    problems = []
+    for candidate in existing:
+        try:
+            [(_, function)] = find_task(candidate, name)
+        except TaskNotFoundError as exc:
+            problems.append(str(exc))
+            continue
+        try:
+            return function(**spec.task_args)
+        except UsageError as exc:
+            raise RetryError(f"cannot rebuild task {spec.task!r} with the arguments in the "
+                             f"log: {exc}") from exc
+    raise RetryError(f"cannot rebuild task {spec.task!r}: {'; '.join(problems)}; restore the "
+                     f"@task function {name!r} or retry with the file that defines it")
+
+
+def retry_config(spec: EvalSpec, path: Path, overrides: dict[str, Any]) -> EvalConfig:
+    """The recorded options of the run, overridden by those given to the retry.
+
+    ``-M`` values are merged into the recorded model args; the new log goes next
+    to ``path`` (unless ``log_dir`` is given) so the lineage stays together.
+    """
+    given = {key: value for key, value in overrides.items() if value is not None}
+    recorded = config_from_spec(spec)
+    given["model_args"] = {**recorded.model_args, **given.get("model_args", {})}
+    given.setdefault("log_dir", str(path.parent))
+    return recorded.merged(**given)
 
 
 def config_from_spec(spec: EvalSpec) -> EvalConfig:
     """The options of the run in ``spec``, as recorded in its header."""
     recorded = {k: v for k, v in spec.config.items() if k in EvalConfig.model_fields}
-    model_args = {k: v for k, v in spec.model_args.items()
-                  if not (isinstance(v, str) and v.startswith("<") and v.endswith(">"))}
+    model_args = {}
+    for key, value in spec.model_args.items():
+        if isinstance(value, str) and value.startswith("<") and value.endswith(">"):
+            print(f"warning: model arg {key!r} ({value}) could not be recorded in the log; "
+                  f"pass it again (-M {key}=... or eval_retry(model_args=...))", file=sys.stderr)
+            continue
+        model_args[key] = value
     return EvalConfig.from_options(
         model=spec.model, model_args=model_args, model_base_url=spec.model_base_url,
         generate_config=GenerateConfig(**spec.generate_config), **recorded,
@@ -133,42 +222,63 @@ def plan_retry(path: Path, spec: EvalSpec, task: Task, config: EvalConfig) -> Ru
     """Carry over what completed anywhere in the lineage; re-run the rest."""
     if spec.dataset.ids_generated and spec.dataset.shuffled:
         raise RetryError(
-            "the dataset has no sample ids and was shuffled, so the samples in the log cannot "
-            "be matched to the dataset; give samples ids or load it without shuffle"
+            "the dataset's samples have no ids and it was shuffled, so the samples in the log "
+            "cannot be matched to the dataset; give every sample an id, or load the dataset "
+            "without shuffle, and run the eval again"
         )
     samples = select_samples(task, config)
     lineage = load_lineage(path, spec)
-    if task.dataset.sha256 != spec.dataset.sha256:
+    if spec.dataset.sha256 and task.dataset.sha256 != spec.dataset.sha256:
         print(f"warning: the dataset of {spec.task} changed since {path.name} was written; "
               "samples whose input changed will re-run", file=sys.stderr)
-    carried, fresh, again = _decide(work_items(samples, epochs_of(task, config)), lineage, config)
+    epochs = epochs_of(task, config)
+    with gc_paused():
+        carried, fresh, again = decide(samples, epochs, lineage, config.max_attempts)
+    if carried.errored:
+        print(f"warning: {carried.errored} samples failed {config.max_attempts} times "
+              "(--max-attempts) and are not run again; they stay errored. Retry with a "
+              "higher --max-attempts to try them again", file=sys.stderr)
     new_spec = build_spec(task, config, samples, task_id=spec.task_id, retry_of=spec.run_id)
     return RunPlan(task=task, spec=new_spec, path=log_path(new_spec, config),
-                   work=fresh + again, total=len(samples) * epochs_of(task, config),
+                   work=fresh + again, total=len(samples) * epochs, epochs=epochs,
                    carried=carried, never_ran=len(fresh))
 
 
-def _decide(
-    items: list[WorkItem], lineage: Lineage, config: EvalConfig
+def decide(
+    samples: Sequence[Sample], epochs: int, lineage: Lineage, max_attempts: int
 ) -> tuple[CarriedSamples, list[WorkItem], list[WorkItem]]:
-    carried, fresh, again = CarriedSamples(), [], []
-    wanted = set()
-    for item in items:
-        key = key_of(item.sample.id, item.epoch)
-        wanted.add(key)
-        past = lineage.samples.get(key)
-        if past is None or past.record.get("input_hash") != item.sample.input_hash():
-            fresh.append(item)
-        elif past.completed:
-            carried.lines.append(past.line)
-        elif past.attempts >= config.max_attempts and not past.record.get("cancelled"):
-            carried.lines.append(past.line)
-            carried.errored += 1
-        else:
-            item.prior = PriorAttempts(past.attempts, past.errors())
-            (again if past.attempts else fresh).append(item)
-    dropped = len(set(lineage.samples) - wanted)
-    if dropped:
-        print(f"warning: {dropped} samples in the earlier logs are no longer in the dataset "
-              "(or the selection); they are dropped", file=sys.stderr)
+    """Split samples x epochs into carried-over lines, never-run items and items to run
+    again. The hot path of a retry: one dict lookup per sample and epoch."""
+    carried = CarriedSamples()
+    carry = carried.lines.append
+    fresh: list[WorkItem] = []
+    again: list[WorkItem] = []
+    records, known, changed = lineage.records, lineage.keys(), 0
+    hashes = [input_hash_of(sample) for sample in samples]  # once, not once per epoch
+    for epoch in range(1, epochs + 1):
+        for sample, input_hash in zip(samples, hashes, strict=True):
+            key = (str(sample.id), epoch)
+            past = records.get((key, input_hash))
+            if past is None:
+                changed += key in known  # it ran before, on another input
+                fresh.append(WorkItem(sample, epoch))
+            elif past.status == "completed":
+                carry(past.line)
+            elif past.status == "error" and past.attempts >= max_attempts:
+                carry(past.line)  # failed max_attempts times: stays errored
+                carried.errored += 1
+            else:
+                item = WorkItem(sample, epoch, PriorAttempts(past.attempts, past.errors()))
+                (again if past.attempts else fresh).append(item)
+    matched = len(carried.lines) + len(again) + changed + sum(1 for item in fresh if item.prior)
+    _warn_about_changes(changed, dropped=len(known) - matched)
     return carried, fresh, again
+
+
+def _warn_about_changes(changed: int, dropped: int) -> None:
+    if changed:
+        print(f"warning: {changed} samples' input changed since they ran; they run again",
+              file=sys.stderr)
+    if dropped > 0:
+        print(f"warning: {dropped} samples in the earlier logs are no longer in the dataset "
+              "(or the selection); they are dropped from the new log", file=sys.stderr)
