@@ -192,7 +192,8 @@ def test_options_given_to_the_retry_override_the_logged_ones(
 def test_usage_adds_up_across_the_lineage(
     task_file: Path, log_dir: Path, side_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The retry's usage counts the carried samples: the same total as a clean run."""
+    """The retry's usage counts carried samples and failed attempts: a clean run's
+    total plus the tokens the failed attempt of sample 4 spent."""
     clean = first_run(task_file, log_dir, task_args={"n": 6})
     monkeypatch.setenv("RETRY_TEST_FAIL_IDS", "4")
     broken = first_run(task_file, log_dir, task_args={"n": 6}, max_samples=1)
@@ -204,8 +205,11 @@ def test_usage_adds_up_across_the_lineage(
     assert clean.stats is not None and retried.stats is not None
     assert sorted(executions(side_file)) == ["4:1", "5:1"]
     assert retried.results is not None and retried.results.completed_samples == 6
-    assert retried.stats.model_usage == clean.stats.model_usage
-    assert retried.stats.model_usage["mockllm/model"].total_tokens > 0
+    failed = next(s for s in read_eval_log(str(broken.location)).samples or [] if s.id == 4)
+    wasted = failed.model_usage["mockllm/model"].total_tokens
+    assert wasted > 0
+    total = retried.stats.model_usage["mockllm/model"].total_tokens
+    assert total == clean.stats.model_usage["mockllm/model"].total_tokens + wasted
 
 
 def test_changed_dataset_reruns_changed_inputs_and_drops_missing_samples(
@@ -327,3 +331,16 @@ def test_fast_line_scan_agrees_with_full_decoding(record: EvalSample) -> None:
     assert fast.key == (str(record.id), record.epoch) and fast.line == line
     expected = "cancelled" if record.cancelled else "error" if record.error else "completed"
     assert fast.status == expected and fast.attempts == record.attempts
+
+
+def test_task_defined_in_a_notebook_cell_says_so(tmp_path: Path, log_dir: Path) -> None:
+    """A log whose task file was a kernel's cell file explains why it cannot be rebuilt."""
+    from evalkit._eval._retry import rebuild_task
+    from evalkit.errors import RetryError
+    from evalkit.log import EvalSpec
+
+    spec = EvalSpec(task="t", task_id="a", run_id="b", created="now", model="mockllm/model",
+                    task_file=str(tmp_path / "ipykernel_4242" / "123.py"),
+                    task_registry_name="t")
+    with pytest.raises(RetryError, match="defined in a notebook cell.*%%writefile"):
+        rebuild_task(spec)

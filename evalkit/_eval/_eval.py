@@ -38,5 +38,5 @@ async def eval_with_config(tasks: Tasks, config: EvalConfig) -> list[EvalLog]:
         from ._retry import retry_until_complete
 
         logs = await retry_until_complete(logs, config, attempts=config.retry_attempts,
-                                          backoff=config.retry_wait)
+                                          backoff=config.retry_wait, tasks=resolved)
     return logs

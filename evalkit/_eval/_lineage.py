@@ -29,6 +29,8 @@ from typing import Any, Literal
 from ..dataset import Sample
 from ..errors import LogError
 from ..log import EvalError, EvalSpec, iter_sample_lines, list_eval_logs, read_eval_log_header
+from ..model import ModelUsage
+from ._sample import PriorAttempts
 
 SampleKey = tuple[str, int]
 """(sample id as text, epoch): how samples are matched across runs."""
@@ -59,13 +61,15 @@ class PastSample:
         """No error and not cancelled (a limit hit counts as completed)."""
         return self.status == "completed"
 
-    def errors(self) -> list[EvalError]:
-        """Errors of every attempt so far, oldest first (decodes the line: rare)."""
+    def prior_attempts(self) -> PriorAttempts:
+        """Attempts, errors (oldest first) and usage so far (decodes the line: rare)."""
         record = json.loads(self.line)
         history = [EvalError.model_validate(e) for e in record.get("error_history") or []]
         if record.get("error") is not None:
             history.append(EvalError.model_validate(record["error"]))
-        return history
+        usage = {name: ModelUsage.model_validate(used)
+                 for name, used in (record.get("model_usage") or {}).items()}
+        return PriorAttempts(self.attempts, history, usage)
 
 
 @dataclass

@@ -30,7 +30,6 @@ from ._lineage import Lineage, gc_paused, input_hash_of, load_lineage
 from ._plan import CarriedSamples, RunPlan, WorkItem
 from ._planner import build_spec, epochs_of, log_path, select_samples
 from ._run import execute
-from ._sample import PriorAttempts
 from ._sync import run_sync
 
 LogRef = str | Path | EvalLog
@@ -167,6 +166,12 @@ def rebuild_task(spec: EvalSpec) -> Task:
         )
     candidates = list(dict.fromkeys(p for p in (spec.task_file, spec.task_file_relative) if p))
     existing = [p for p in candidates if Path(p).is_file()]
+    if not existing and any(Path(p).parent.name.startswith("ipykernel_") for p in candidates):
+        raise RetryError(
+            f"task {spec.task!r} was defined in a notebook cell, which leaves no file to "
+            "rebuild it from; put the @task in a .py file (e.g. with %%writefile) and "
+            "evaluate it by path"
+        )
     if not existing:
         raise RetryError(
             f"cannot rebuild task {spec.task!r}: its file {' or '.join(candidates) or '?'} "
@@ -268,7 +273,7 @@ def decide(
                 carry(past.line)  # failed max_attempts times: stays errored
                 carried.errored += 1
             else:
-                item = WorkItem(sample, epoch, PriorAttempts(past.attempts, past.errors()))
+                item = WorkItem(sample, epoch, past.prior_attempts())
                 (again if past.attempts else fresh).append(item)
     matched = len(carried.lines) + len(again) + changed + sum(1 for item in fresh if item.prior)
     _warn_about_changes(changed, dropped=len(known) - matched)

@@ -15,7 +15,7 @@ from ..log import EvalLog
 from ..model import Model, get_model
 from ..solver import SampleLimits
 from ._config import EvalConfig
-from ._display import Display, resume_command
+from ._display import Display, in_notebook, resume_command
 from ._plan import RunPlan
 from ._sample import SampleContext
 from ._sync import stop_on_interrupt
@@ -119,10 +119,13 @@ async def _watch_signals(runs: list[TaskRun], display: Display) -> None:
             received += 1
             if received > 1:
                 display.stop()
-                _print_resume(runs, "interrupted again: exiting now; the logs still read")
+                _print_resume(runs, "interrupted again: stopping now; the logs still read")
+                if in_notebook():
+                    raise KeyboardInterrupt  # the cell stops; the kernel lives on
                 os._exit(130)
+            again = "interrupt again" if in_notebook() else "press Ctrl-C again"
             display.warn(f"{signal.Signals(signum).name}: stopping; samples in flight are "
-                         "recorded as cancelled (press Ctrl-C again to exit at once)")
+                         f"recorded as cancelled ({again} to stop at once)")
             for run in runs:
                 run.stop("cancelled")
 

@@ -10,7 +10,7 @@ from .._transcript import ErrorEvent, ScoreEvent, Transcript, bind_transcript
 from ..dataset import Sample, Target
 from ..errors import LimitExceeded, ModelError, ModelFatalError, ToolCallError
 from ..log import EvalError, EvalLimit, EvalSample
-from ..model import ChatMessage, ChatMessageUser, Model
+from ..model import ChatMessage, ChatMessageUser, Model, ModelUsage
 from ..model._usage import SampleUsage, bind_sample_usage
 from ..scorer import Score, Scorer, scorer_name
 from ..solver import SampleLimits, Solver, TaskState, make_generate, solve_within_limits
@@ -34,6 +34,8 @@ class PriorAttempts:
 
     attempts: int = 0
     errors: list[EvalError] = field(default_factory=list)
+    usage: dict[str, ModelUsage] = field(default_factory=dict)
+    """Tokens the failed attempts spent: added to the sample's usage, so totals add up."""
 
 
 async def run_sample(
@@ -45,15 +47,26 @@ async def run_sample(
     """
     history = list(prior.errors) if prior else []
     attempts = prior.attempts if prior else 0
+    spent = [prior.usage] if prior else []
     for attempt in range(context.retry_on_error + 1):
         record = await _attempt(context, sample, epoch)
         attempts += 1
         if record.error is None or attempt == context.retry_on_error:
             break
         history.append(record.error)
+        spent.append(record.model_usage)
     record.attempts = attempts
     record.error_history = history
+    record.model_usage = _summed([*spent, record.model_usage])
     return record
+
+
+def _summed(usages: list[dict[str, ModelUsage]]) -> dict[str, ModelUsage]:
+    total: dict[str, ModelUsage] = {}
+    for usage in usages:
+        for model, used in usage.items():
+            total[model] = total[model] + used if model in total else used
+    return total
 
 
 async def _attempt(context: SampleContext, sample: Sample, epoch: int) -> EvalSample:
