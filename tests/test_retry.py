@@ -342,5 +342,5 @@ def test_task_defined_in_a_notebook_cell_says_so(tmp_path: Path, log_dir: Path) 
     spec = EvalSpec(task="t", task_id="a", run_id="b", created="now", model="mockllm/model",
                     task_file=str(tmp_path / "ipykernel_4242" / "123.py"),
                     task_registry_name="t")
-    with pytest.raises(RetryError, match="defined in a notebook cell.*%%writefile"):
+    with pytest.raises(RetryError, match=r"defined in a notebook cell.*%%writefile"):
         rebuild_task(spec)

@@ -173,6 +173,11 @@ def outcome_notes(log: EvalLog, python: bool = False) -> list[str]:
     if r is not None and r.errored_samples:
         notes.append(f"warning: {r.errored_samples} of {r.total_samples} samples failed in "
                      f"{log.eval.task}; see `evalkit log samples {log.location} --errors`")
+    if log.stats is not None and log.stats.pricing_source == "unknown":
+        unpriced = [m for m in log.stats.model_usage if not _has_price(m)]
+        notes.append(f"warning: cost unknown: no price for {', '.join(unpriced)}; give one "
+                     f"with --model-cost {unpriced[0] if unpriced else 'MODEL'}=IN:OUT "
+                     "(dollars per million tokens)")
     if log.error is not None:
         notes.append(f"error: {log.error.message}")
     if log.status != "success" and python and _defined_in_cell(log):
@@ -186,6 +191,12 @@ def outcome_notes(log: EvalLog, python: bool = False) -> list[str]:
                      else f"resume with: {resume_command(log)}")
     notes.append(f"log: {log.location}")
     return notes
+
+
+def _has_price(model: str) -> bool:
+    from ..model._pricing import BUILTIN_PRICES
+
+    return model in BUILTIN_PRICES
 
 
 def _defined_in_cell(log: EvalLog) -> bool:

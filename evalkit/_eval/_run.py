@@ -61,9 +61,12 @@ async def execute(plans: Sequence[RunPlan], config: EvalConfig) -> list[EvalLog]
 
 def _models_for(plans: Sequence[RunPlan], config: EvalConfig) -> dict[str, Model]:
     generate_config = config.effective_generate_config()
+    args = dict(config.model_args)
+    # --model-base-url wins over -M base_url; given either way it is passed once.
+    base_url = config.model_base_url or args.pop("base_url", None)
+    args.pop("base_url", None)
     return {
-        name: get_model(name, base_url=config.model_base_url, config=generate_config,
-                        **config.model_args)
+        name: get_model(name, base_url=base_url, config=generate_config, **args)
         for name in {plan.spec.model for plan in plans}
     }
 

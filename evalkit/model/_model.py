@@ -73,14 +73,14 @@ class Model:
             event.retries.append(reason)
 
         async def attempt() -> ModelOutput:
-            async with self.limiter:
-                return await self.api.generate(messages, list(tools), tool_choice, effective)
+            return await self.api.generate(messages, list(tools), tool_choice, effective)
 
         started = time.perf_counter()
         try:
-            output = await call_with_retries(attempt, policy, on_retry)
+            output = await call_with_retries(attempt, policy, on_retry, slot=self.limiter)
         except ModelError as exc:
             event.error = str(exc)
+            event.latency = time.perf_counter() - started
             transcript().add(event)
             raise
         self._record(output, event, time.perf_counter() - started)
@@ -108,7 +108,7 @@ def model_args_repr(args: dict[str, Any]) -> dict[str, Any]:
     """Model args as recorded in a log: secrets and callables left out."""
     recorded: dict[str, Any] = {}
     for key, value in args.items():
-        if "key" in key.lower() or "secret" in key.lower() or "token" == key.lower():
+        if "key" in key.lower() or "secret" in key.lower() or key.lower() == "token":
             continue
         if callable(value) or not _is_jsonable(value):
             recorded[key] = f"<{type(value).__name__}>"

@@ -34,10 +34,16 @@ BUILTIN_PRICES: dict[str, Price] = {
     "openai/gpt-4.1-nano": Price(0.10, 0.40),
     "openai/o3": Price(2.00, 8.00),
     "openai/o4-mini": Price(1.10, 4.40),
+    "openai/gpt-5": Price(1.25, 10.00),
+    "openai/gpt-5-mini": Price(0.25, 2.00),
+    "openai/gpt-5-nano": Price(0.05, 0.40),
     "anthropic/claude-3-5-haiku-latest": Price(0.80, 4.00),
     "anthropic/claude-3-7-sonnet-latest": Price(3.00, 15.00),
     "anthropic/claude-sonnet-4-0": Price(3.00, 15.00),
     "anthropic/claude-opus-4-0": Price(15.00, 75.00),
+    "anthropic/claude-opus-4-1": Price(15.00, 75.00),
+    "anthropic/claude-sonnet-4-5": Price(3.00, 15.00),
+    "anthropic/claude-haiku-4-5": Price(1.00, 5.00),
 }
 
 

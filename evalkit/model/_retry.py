@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import anyio
 
@@ -16,6 +18,10 @@ T = TypeVar("T")
 DEFAULT_MAX_RETRIES = 10
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
+
+# Its own generator: drawing jitter from the global one would shift the random
+# numbers of a solver seeded with --seed whenever a call happens to be retried.
+_jitter = random.Random()
 
 
 @dataclass(frozen=True)
@@ -35,18 +41,22 @@ class RetryPolicy:
         ceiling = min(self.backoff_cap, self.backoff_base * 2 ** (retry - 1))
         # "equal jitter": spreads retries of many concurrent samples apart
         # while still waiting at least half the exponential step.
-        return random.uniform(ceiling / 2, ceiling)
+        return _jitter.uniform(ceiling / 2, ceiling)
 
 
 async def call_with_retries(
     attempt: Callable[[], Awaitable[T]],
     policy: RetryPolicy,
     on_retry: Callable[[str], None] = lambda reason: None,
+    *,
+    slot: AbstractAsyncContextManager[Any] | None = None,
 ) -> T:
     """Run ``attempt`` until it succeeds, retrying ``ModelTransientError``.
 
     Raises the last ``ModelTransientError`` once ``max_retries`` are spent or
-    ``timeout`` seconds have passed; other errors propagate at once.
+    ``timeout`` seconds have passed; other errors propagate at once. Each
+    attempt runs inside ``slot`` (a connection limiter), entered before the
+    attempt's clock starts: waiting for a free connection is not a hung call.
     """
     reasons: list[str] = []
 
@@ -57,7 +67,7 @@ async def call_with_retries(
     # move_on_after, not fail_after: a TimeoutError raised by the attempt
     # itself must not pass for one of ours.
     with anyio.move_on_after(policy.timeout):
-        return await _retry_loop(attempt, policy, record)
+        return await _retry_loop(attempt, policy, record, slot or contextlib.nullcontext())
     last = f"; last error: {reasons[-1]}" if reasons else ""
     raise ModelTransientError(
         f"model call timed out after {policy.timeout:g}s (--timeout) including retries{last}"
@@ -68,11 +78,13 @@ async def _retry_loop(
     attempt: Callable[[], Awaitable[T]],
     policy: RetryPolicy,
     on_retry: Callable[[str], None],
+    slot: AbstractAsyncContextManager[Any],
 ) -> T:
     retry = 0
     while True:
         try:
-            return await _one_attempt(attempt, policy.attempt_timeout)
+            async with slot:
+                return await _one_attempt(attempt, policy.attempt_timeout)
         except ModelTransientError as exc:
             retry += 1
             if retry > policy.max_retries:

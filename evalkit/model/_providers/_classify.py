@@ -1,0 +1,231 @@
+"""How an HTTP provider's failures map to evalkit's errors.
+
+Each provider has ONE table, below, read top to bottom; the first row whose
+status matches (and whose body pattern, if any, is found in the response
+body, case-insensitively) decides the error class. Keeping this as data means
+the whole policy can be read in one screen and is tested row by row.
+
+What evalkit does with each class (see :mod:`evalkit.errors`):
+
+- ``ModelTransientError``: retried with backoff, honouring Retry-After;
+- ``ModelRequestError``: the sample errors (kind ``model_request``);
+- ``ModelFatalError`` (``QuotaExhaustedError``, ``AuthError``): the eval
+  aborts at once with exit code 3 and prints the resume command.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import math
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ...errors import (
+    AuthError,
+    ModelError,
+    ModelFatalError,
+    ModelRequestError,
+    ModelTransientError,
+    QuotaExhaustedError,
+)
+
+ANY_4XX = range(400, 500)
+ANY_5XX = range(500, 600)
+ANY_STATUS = range(0, 1000)
+
+QUOTA_BODY = r"insufficient_quota|billing|credit|usage[ _-]?limit"
+"""A 429 whose body says this is out of money, not merely too fast."""
+
+CREDIT_TOO_LOW_BODY = (
+    r"credit balance is too low|insufficient_quota|billing_hard_limit_reached|billing_not_active"
+)
+"""Narrower than QUOTA_BODY: a 400/403 body can quote the request back."""
+
+
+@dataclass(frozen=True)
+class StatusRule:
+    """One row of a classification table."""
+
+    statuses: tuple[int, ...] | range
+    error: type[ModelError]
+    reason: str
+    body_pattern: str | None = None
+    hint: str = ""
+
+    def matches(self, status: int, body: str) -> bool:
+        if status not in self.statuses:
+            return False
+        return self.body_pattern is None or re.search(self.body_pattern, body, re.I) is not None
+
+
+_OPENAI_KEY_HINT = "check OPENAI_API_KEY or -M api_key=..., and what the account may use"
+_ANTHROPIC_KEY_HINT = "check ANTHROPIC_API_KEY or -M api_key=..., and what the account may use"
+_QUOTA_HINT = "add credit or wait for the quota to reset"
+_REQUEST_HINT = "the provider refused this request; check the model name and generate options"
+
+OPENAI_TABLE: tuple[StatusRule, ...] = (
+    StatusRule((402,), QuotaExhaustedError, "payment required", hint=_QUOTA_HINT),
+    StatusRule((429,), QuotaExhaustedError, "quota exhausted", QUOTA_BODY, _QUOTA_HINT),
+    StatusRule((429,), ModelTransientError, "rate limited"),
+    StatusRule((400, 403), QuotaExhaustedError, "credit exhausted", CREDIT_TOO_LOW_BODY,
+               _QUOTA_HINT),
+    StatusRule((401,), AuthError, "API key refused", hint=_OPENAI_KEY_HINT),
+    StatusRule((403,), AuthError, "access denied", hint=_OPENAI_KEY_HINT),
+    StatusRule((408,), ModelTransientError, "request timeout"),
+    StatusRule((400,), ModelRequestError, "bad request", hint=_REQUEST_HINT),
+    StatusRule((404,), ModelRequestError, "not found",
+               hint="check the model name and the base URL (OPENAI_BASE_URL, --model-base-url)"),
+    StatusRule((413,), ModelRequestError, "request too large", hint=_REQUEST_HINT),
+    StatusRule((422,), ModelRequestError, "unprocessable request", hint=_REQUEST_HINT),
+    StatusRule((500, 502, 503, 504), ModelTransientError, "server error"),
+    StatusRule((529,), ModelTransientError, "overloaded"),
+    StatusRule(ANY_5XX, ModelTransientError, "server error"),
+    StatusRule(ANY_4XX, ModelRequestError, "request refused", hint=_REQUEST_HINT),
+    StatusRule(ANY_STATUS, ModelRequestError, "unexpected HTTP status",
+               hint="check the base URL (OPENAI_BASE_URL, --model-base-url)"),
+)
+
+ANTHROPIC_TABLE: tuple[StatusRule, ...] = (
+    StatusRule((402,), QuotaExhaustedError, "payment required", hint=_QUOTA_HINT),
+    StatusRule((429,), QuotaExhaustedError, "quota exhausted", QUOTA_BODY, _QUOTA_HINT),
+    StatusRule((429,), ModelTransientError, "rate limited"),
+    # Anthropic answers 400 invalid_request_error "Your credit balance is too low".
+    StatusRule((400, 403), QuotaExhaustedError, "credit exhausted", CREDIT_TOO_LOW_BODY,
+               _QUOTA_HINT),
+    StatusRule((401,), AuthError, "API key refused", hint=_ANTHROPIC_KEY_HINT),
+    StatusRule((403,), AuthError, "access denied", hint=_ANTHROPIC_KEY_HINT),
+    StatusRule((408,), ModelTransientError, "request timeout"),
+    StatusRule((400,), ModelRequestError, "bad request", hint=_REQUEST_HINT),
+    StatusRule((404,), ModelRequestError, "not found",
+               hint="check the model name and the base URL (ANTHROPIC_BASE_URL, --model-base-url)"),
+    StatusRule((413,), ModelRequestError, "request too large", hint=_REQUEST_HINT),
+    StatusRule((422,), ModelRequestError, "unprocessable request", hint=_REQUEST_HINT),
+    StatusRule((500, 502, 503, 504), ModelTransientError, "server error"),
+    StatusRule((529,), ModelTransientError, "overloaded"),
+    StatusRule(ANY_5XX, ModelTransientError, "server error"),
+    StatusRule(ANY_4XX, ModelRequestError, "request refused", hint=_REQUEST_HINT),
+    StatusRule(ANY_STATUS, ModelRequestError, "unexpected HTTP status",
+               hint="check the base URL (ANTHROPIC_BASE_URL, --model-base-url)"),
+)
+
+
+@dataclass(frozen=True)
+class TransportRule:
+    """A failure before any HTTP status arrived, matched by httpx exception class name."""
+
+    exception: str
+    error: type[ModelError]
+    reason: str
+
+
+# Names, not classes, so this module never imports httpx. Subclasses come
+# before their bases (UnsupportedProtocol and LocalProtocolError are
+# TransportErrors, which are otherwise transient).
+TRANSPORT_TABLE: tuple[TransportRule, ...] = (
+    TransportRule("UnsupportedProtocol", ModelFatalError,
+                  "the base URL must start with http:// or https://"),
+    TransportRule("InvalidURL", ModelFatalError, "the base URL is not a valid URL"),
+    TransportRule("LocalProtocolError", ModelFatalError,
+                  "the request could not be sent (an API key or header with bad characters?)"),
+    TransportRule("TimeoutException", ModelTransientError, "timed out"),
+    TransportRule("TransportError", ModelTransientError, "connection failed"),
+    TransportRule("DecodingError", ModelTransientError, "reply could not be decoded"),
+    TransportRule("TooManyRedirects", ModelRequestError, "too many redirects; check the base URL"),
+)
+
+
+def matching_rule(table: tuple[StatusRule, ...], status: int, body: str) -> StatusRule:
+    """The first row of ``table`` for this status and body (the last row matches all)."""
+    for rule in table:
+        if rule.matches(status, body):
+            return rule
+    raise AssertionError(f"classification table has no catch-all row for HTTP {status}")
+
+
+def classify_status(
+    table: tuple[StatusRule, ...],
+    *,
+    provider: str,
+    status: int,
+    body: str,
+    headers: Mapping[str, str],
+    secret: str | None,
+) -> ModelError:
+    """The error for a non-200 reply (returned, for the caller to raise)."""
+    rule = matching_rule(table, status, body)
+    hint = f"; {rule.hint}" if rule.hint else ""
+    message = redact(
+        f"{provider} API: HTTP {status} {rule.reason}: {error_detail(body).rstrip('.')}{hint}",
+        secret,
+    )
+    if issubclass(rule.error, ModelTransientError):
+        return rule.error(message, status_code=status, retry_after=parse_retry_after(headers))
+    return rule.error(message, status_code=status)
+
+
+def classify_transport_error(
+    exc: Exception, *, provider: str, secret: str | None
+) -> ModelError | None:
+    """The error for an httpx exception raised before a reply; None if not an httpx one."""
+    names = {cls.__name__ for cls in type(exc).__mro__ if cls.__module__.startswith("httpx")}
+    for rule in TRANSPORT_TABLE:
+        if rule.exception in names:
+            detail = str(exc) or type(exc).__name__
+            return rule.error(redact(f"{provider} API: {rule.reason}: {detail}", secret))
+    return None
+
+
+def error_detail(body: str, limit: int = 300) -> str:
+    """The provider's own error message if the body is JSON, else the start of the body."""
+    try:
+        data: Any = json.loads(body)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        error = data.get("error")
+        if isinstance(error, dict) and isinstance(error.get("message"), str):
+            return str(error["message"])[:limit]
+        if isinstance(error, str):
+            return error[:limit]
+    text = " ".join(body.split())
+    return (text[:limit] + "...") if len(text) > limit else (text or "(empty body)")
+
+
+def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or HTTP date)."""
+    lowered = {key.lower(): value for key, value in headers.items()}
+    milliseconds = _parse_float(lowered.get("retry-after-ms"))
+    if milliseconds is not None:
+        return max(milliseconds / 1000, 0.0)
+    value = lowered.get("retry-after")
+    if value is None:
+        return None
+    seconds = _parse_float(value)
+    if seconds is not None:
+        return max(seconds, 0.0)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - (time.time() if now is None else now), 0.0)
+
+
+def _parse_float(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value.strip())
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def redact(text: str, secret: str | None) -> str:
+    """``text`` with every occurrence of ``secret`` masked (a key a server echoed back)."""
+    if not secret:
+        return text
+    return text.replace(secret, "***")

@@ -1,0 +1,51 @@
+"""Where a provider lives and how it authenticates: base URL and API key.
+
+Explicit arguments (``--model-base-url``, ``-M base_url=...``,
+``-M api_key=...``) win over the environment, which wins over the default.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from ...errors import UsageError
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    base_url: str
+    api_key: str | None
+
+    def __repr__(self) -> str:
+        # The key is never shown, not even masked: reprs end up in logs and tracebacks.
+        return f"Endpoint(base_url={self.base_url!r})"
+
+
+def resolve_endpoint(
+    *, env_prefix: str, base_url: str | None, api_key: str | None, default_base_url: str
+) -> Endpoint:
+    """The endpoint from arguments, then ``{env_prefix}_BASE_URL`` / ``_API_KEY``, then defaults.
+
+    A key is required only by the vendor's own URL: local OpenAI-compatible
+    servers (vLLM, Ollama) usually need none.
+    """
+    key_env, url_env = f"{env_prefix}_API_KEY", f"{env_prefix}_BASE_URL"
+    url = (base_url or os.environ.get(url_env) or default_base_url).strip().rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(
+            f"base URL {url!r} must start with http:// or https://; "
+            f"check --model-base-url, -M base_url or {url_env}"
+        )
+    key = (api_key if api_key is not None else os.environ.get(key_env, "")).strip() or None
+    if key is not None and not (key.isascii() and key.isprintable()):
+        raise UsageError(
+            f"the API key (from -M api_key or {key_env}) contains control or non-ASCII characters; "
+            "copy it again without line breaks"
+        )
+    if key is None and url == default_base_url:
+        raise UsageError(
+            f"{key_env} is not set: export {key_env}=... or pass -M api_key=...; "
+            f"a local compatible server needs only a base URL ({url_env} or --model-base-url)"
+        )
+    return Endpoint(base_url=url, api_key=key)

@@ -1,0 +1,103 @@
+"""One JSON POST to a provider: its reply decoded, or its failure classified.
+
+httpx is imported when the first request is made, never at ``import
+evalkit.model`` time, so an eval of ``mockllm/model`` starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ...errors import ModelTransientError
+from ._classify import StatusRule, classify_status, classify_transport_error, redact
+from ._pool import ConnectionPool
+
+if TYPE_CHECKING:
+    import httpx
+
+
+class JsonClient:
+    """POSTs JSON to one provider and returns the decoded reply or raises a classified error."""
+
+    def __init__(
+        self,
+        *,
+        provider: str,
+        table: tuple[StatusRule, ...],
+        max_connections: int,
+        secret: str | None,
+    ) -> None:
+        self.provider = provider
+        self.table = table
+        self.pool = ConnectionPool(max_connections)
+        self._secret = secret
+
+    def __repr__(self) -> str:
+        return f"JsonClient({self.provider!r}, {self.pool!r})"
+
+    async def post(
+        self, url: str, headers: dict[str, str], body: dict[str, Any], reply_key: str
+    ) -> tuple[dict[str, Any], str]:
+        """The JSON object answered to ``body``, and its raw text.
+
+        ``reply_key`` is a key every successful reply has (``choices``,
+        ``content``); a 200 without it is an error reported in the body,
+        as some OpenAI-compatible gateways do, or a garbled reply.
+        """
+        response = await self._send(url, headers, body)
+        text = response.text
+        if not 200 <= response.status_code < 300:
+            raise self._status_error(response.status_code, text, response.headers)
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            # Transient: proxies and overloaded servers truncate replies.
+            raise ModelTransientError(
+                redact(
+                    f"{self.provider} API: malformed JSON in a {response.status_code} reply: "
+                    f"{text[:200]!r}",
+                    self._secret,
+                )
+            ) from exc
+        if isinstance(data, dict) and reply_key in data:
+            return data, text
+        raise self._unexpected_reply(data, text)
+
+    async def aclose(self) -> None:
+        await self.pool.aclose()
+
+    async def _send(
+        self, url: str, headers: dict[str, str], body: dict[str, Any]
+    ) -> httpx.Response:
+        try:
+            return await self.pool.post(url, headers=headers, content=json.dumps(body).encode())
+        except Exception as exc:
+            error = classify_transport_error(exc, provider=self.provider, secret=self._secret)
+            if error is None:
+                raise
+            # Never chain an exception whose own text holds the key (h11 quotes bad headers).
+            cause = None if self._secret and self._secret in str(exc) else exc
+            raise error from cause
+
+    def _status_error(self, status: int, text: str, headers: Mapping[str, str]) -> Exception:
+        return classify_status(
+            self.table,
+            provider=self.provider,
+            status=status,
+            body=text,
+            headers=headers,
+            secret=self._secret,
+        )
+
+    def _unexpected_reply(self, data: Any, text: str) -> Exception:
+        error = data.get("error") if isinstance(data, dict) else None
+        if error:
+            code = error.get("code") if isinstance(error, dict) else None
+            status = code if isinstance(code, int) and 400 <= code < 600 else 500
+            return self._status_error(status, text, {})
+        return ModelTransientError(
+            redact(f"{self.provider} API: unexpected reply shape: {text[:200]!r}", self._secret)
+        )
+

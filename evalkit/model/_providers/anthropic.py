@@ -1,0 +1,240 @@
+"""``anthropic/<model>``: the Anthropic Messages protocol over httpx.
+
+One call is one attempt; ``Model`` retries what the table in
+:mod:`._classify` calls transient.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...errors import ModelTransientError
+from .._api import ModelAPI
+from .._config import GenerateConfig
+from .._messages import (
+    ChatMessage,
+    ChatMessageAssistant,
+    ChatMessageSystem,
+    ChatMessageTool,
+    ToolCall,
+)
+from .._output import ChatCompletionChoice, ModelOutput, ModelUsage, StopReason
+from .._tool_info import ToolChoice, ToolFunction, ToolInfo
+from ._classify import ANTHROPIC_TABLE, redact
+from ._endpoint import resolve_endpoint
+from ._http import JsonClient
+
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+ANTHROPIC_VERSION = "2023-06-01"
+DEFAULT_MAX_TOKENS = 4096
+"""The Messages API requires max_tokens; used when the config sets none."""
+
+STOP_REASONS: dict[str, StopReason] = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "max_tokens",
+    "tool_use": "tool_calls",
+    "refusal": "content_filter",
+}
+
+
+class AnthropicAPI(ModelAPI):
+    """The Messages API at ``{base_url}/v1/messages``.
+
+    Model args (``-M``): ``api_key``, ``base_url``.
+    """
+
+    def __init__(
+        self,
+        model_name: str,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        config: GenerateConfig | None = None,
+    ) -> None:
+        endpoint = resolve_endpoint(
+            env_prefix="ANTHROPIC",
+            base_url=base_url,
+            api_key=api_key,
+            default_base_url=DEFAULT_BASE_URL,
+        )
+        config = config or GenerateConfig()
+        super().__init__(
+            model_name, base_url=endpoint.base_url, api_key=endpoint.api_key, config=config
+        )
+        self._headers = {
+            "content-type": "application/json",
+            "anthropic-version": ANTHROPIC_VERSION,
+        }
+        if endpoint.api_key:
+            self._headers["x-api-key"] = endpoint.api_key
+        self._http = JsonClient(
+            provider="Anthropic",
+            table=ANTHROPIC_TABLE,
+            max_connections=config.max_connections or self.max_connections(),
+            secret=endpoint.api_key,
+        )
+
+    def __repr__(self) -> str:
+        return f"AnthropicAPI({self.model_name!r}, base_url={self.base_url!r})"
+
+    async def generate(
+        self,
+        input: list[ChatMessage],
+        tools: list[ToolInfo],
+        tool_choice: ToolChoice | None,
+        config: GenerateConfig,
+    ) -> ModelOutput:
+        body = messages_request(self.model_name, input, tools, tool_choice, config)
+        data, raw = await self._http.post(
+            f"{self.base_url}/v1/messages", self._headers, body, reply_key="content"
+        )
+        try:
+            return parse_message(data, raw, self.model_name)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ModelTransientError(
+                redact(
+                    f"Anthropic API: unexpected reply shape ({exc!r}): {raw[:200]!r}", self.api_key
+                )
+            ) from exc
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+def messages_request(
+    model_name: str,
+    messages: list[ChatMessage],
+    tools: list[ToolInfo],
+    tool_choice: ToolChoice | None,
+    config: GenerateConfig,
+) -> dict[str, Any]:
+    """The JSON body of a Messages request (``seed`` has no Anthropic equivalent)."""
+    system, turns = anthropic_messages(messages)
+    body: dict[str, Any] = {
+        "model": model_name,
+        "max_tokens": config.max_tokens or DEFAULT_MAX_TOKENS,
+        "messages": turns,
+    }
+    if system:
+        body["system"] = system
+    if tools:
+        body["tools"] = [
+            {"name": tool.name, "description": tool.description, "input_schema": tool.parameters}
+            for tool in tools
+        ]
+        if tool_choice is not None:
+            body["tool_choice"] = anthropic_tool_choice(tool_choice)
+    optional = {
+        "temperature": config.temperature,
+        "top_p": config.top_p,
+        "stop_sequences": config.stop_seqs,
+    }
+    body.update({key: value for key, value in optional.items() if value is not None})
+    return body
+
+
+def anthropic_messages(messages: list[ChatMessage]) -> tuple[str, list[dict[str, Any]]]:
+    """The system prompt, split out, and the conversation as alternating turns.
+
+    Tool results travel in user turns, so consecutive tool messages (and a
+    user message right after them) merge into one user turn.
+    """
+    system_parts: list[str] = []
+    turns: list[dict[str, Any]] = []
+    for message in messages:
+        if isinstance(message, ChatMessageSystem):
+            system_parts.append(message.content)
+            continue
+        role = "assistant" if isinstance(message, ChatMessageAssistant) else "user"
+        blocks = content_blocks(message)
+        if role == "user" and turns and turns[-1]["role"] == "user":
+            turns[-1]["content"].extend(blocks)
+        else:
+            turns.append({"role": role, "content": blocks})
+    return "\n\n".join(system_parts), turns
+
+
+def content_blocks(message: ChatMessage) -> list[dict[str, Any]]:
+    if isinstance(message, ChatMessageTool):
+        block: dict[str, Any] = {
+            "type": "tool_result",
+            "tool_use_id": message.tool_call_id,
+            "content": "\n\n".join(part for part in (message.content, message.error) if part),
+        }
+        if message.error is not None:
+            block["is_error"] = True
+        return [block]
+    blocks: list[dict[str, Any]] = []
+    calls = message.tool_calls if isinstance(message, ChatMessageAssistant) else None
+    # The API refuses empty text blocks, except as a message's only content.
+    if message.content or not calls:
+        blocks.append({"type": "text", "text": message.content})
+    for call in calls or []:
+        blocks.append(
+            {"type": "tool_use", "id": call.id, "name": call.function, "input": call.arguments}
+        )
+    return blocks
+
+
+def anthropic_tool_choice(choice: ToolChoice) -> dict[str, Any]:
+    if isinstance(choice, ToolFunction):
+        return {"type": "tool", "name": choice.name}
+    return {"type": choice}
+
+
+def parse_message(data: dict[str, Any], raw: str, model_name: str) -> ModelOutput:
+    """A ``ModelOutput`` from a Messages reply (thinking blocks are left out)."""
+    texts: list[str] = []
+    calls: list[ToolCall] = []
+    for block in data["content"]:
+        if block.get("type") == "text":
+            texts.append(block["text"])
+        elif block.get("type") == "tool_use":
+            calls.append(parse_tool_use(block))
+    message = ChatMessageAssistant(content="".join(texts), tool_calls=calls or None)
+    stop_reason = STOP_REASONS.get(data.get("stop_reason") or "", "unknown")
+    return ModelOutput(
+        model=data.get("model") or model_name,
+        choices=[ChatCompletionChoice(message=message, stop_reason=stop_reason)],
+        usage=parse_usage(data.get("usage")),
+        raw=raw,
+    )
+
+
+def parse_tool_use(block: dict[str, Any]) -> ToolCall:
+    """A tool call; an ``input`` that is not an object sets ``parse_error``, never raises."""
+    arguments = block.get("input")
+    parse_error = None
+    if not isinstance(arguments, dict):
+        parse_error = f"tool input is not a JSON object: {str(arguments)[:200]}"
+    return ToolCall(
+        id=block["id"],
+        function=block["name"],
+        arguments=arguments if isinstance(arguments, dict) else {},
+        parse_error=parse_error,
+    )
+
+
+def parse_usage(usage: Any) -> ModelUsage | None:
+    """Usage with ``input_tokens`` counting every prompt token, cached or not.
+
+    Anthropic reports cache reads and writes apart from ``input_tokens``;
+    they are added in so ``input_tokens`` means the same as OpenAI's
+    ``prompt_tokens`` (of which ``input_tokens_cache_read`` is a part).
+    """
+    if not isinstance(usage, dict):
+        return None
+    cache_read = usage.get("cache_read_input_tokens")
+    input_tokens = (
+        int(usage.get("input_tokens") or 0)
+        + int(cache_read or 0)
+        + int(usage.get("cache_creation_input_tokens") or 0)
+    )
+    output_tokens = int(usage.get("output_tokens") or 0)
+    return ModelUsage(
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        total_tokens=input_tokens + output_tokens,
+        input_tokens_cache_read=cache_read,
+    )
