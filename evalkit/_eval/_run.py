@@ -122,9 +122,10 @@ async def _watch_signals(runs: list[TaskRun], display: Display) -> None:
             received += 1
             if received > 1:
                 display.stop()
-                _print_resume(runs, "interrupted again: stopping now; the logs still read")
                 if in_notebook():
+                    _print_resume(runs, "interrupted again: stopping now; the logs still read")
                     raise KeyboardInterrupt  # the cell stops; the kernel lives on
+                _print_resume(runs, "interrupted again: exiting now; the logs still read")
                 os._exit(130)
             again = "interrupt again" if in_notebook() else "press Ctrl-C again"
             display.warn(f"{signal.Signals(signum).name}: stopping; samples in flight are "

@@ -98,6 +98,16 @@ def _loop_running() -> bool:
     return True
 
 
+def _start_loop(function: Callable[[], Awaitable[T]], request: CancelRequest) -> T:
+    # The copied context still tells sniffio that the caller's asyncio loop runs
+    # here; this thread has no loop yet, and anyio.run refuses to start if it
+    # believes one is running.
+    sniffio = sys.modules.get("sniffio")
+    if sniffio is not None:
+        sniffio.current_async_library_cvar.set(None)
+    return anyio.run(_until_interrupted, function, request)
+
+
 def _run_in_thread(function: Callable[[], Awaitable[T]]) -> T:
     request = CancelRequest()
     outcome: dict[str, Any] = {}
@@ -110,7 +120,7 @@ def _run_in_thread(function: Callable[[], Awaitable[T]]) -> T:
 
     def target() -> None:
         try:
-            outcome["value"] = context.run(anyio.run, _until_interrupted, function, request)
+            outcome["value"] = context.run(_start_loop, function, request)
         except BaseException as exc:  # re-raised in the caller's thread
             outcome["error"] = exc
         finally:
