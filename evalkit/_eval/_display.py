@@ -62,7 +62,7 @@ class Display:
         self.tasks.append(progress)
         if self._live is not None:
             self._bars[id(progress)] = self._live.add_task(
-                f"{progress.task} ({progress.model})", total=progress.total, status="")
+                f"{progress.task} ({progress.model_name})", total=progress.total, status="")
 
     def refresh(self, force: bool = False) -> None:
         """Redraw from the counters (called a few times a second)."""

@@ -1,24 +1,53 @@
-"""Live counters of a task run, read by the display."""
+"""Live progress of a task run, read by the display.
+
+A view, not a second set of counters: outcomes come from the run's
+``ResultsTally`` and retries from its ``Model``, so they can never disagree.
+"""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
 
+from ..model import Model
+from ._results import ResultsTally
+
 
 @dataclass
 class TaskProgress:
     task: str
-    model: str
+    model: Model
     total: int
     log_path: str
-    done: int = 0
-    errors: int = 0
-    limited: int = 0
-    cancelled: int = 0
+    tally: ResultsTally
     carried: int = 0
-    retries: int = 0
+    """Samples carried over from earlier runs (not counted in the rate)."""
     started: float = field(default_factory=time.monotonic)
+
+    @property
+    def model_name(self) -> str:
+        return self.model.name
+
+    @property
+    def done(self) -> int:
+        """Samples finished (completed, limited or errored); cancelled ones are not."""
+        return self.tally.finished
+
+    @property
+    def errors(self) -> int:
+        return self.tally.counts["error"]
+
+    @property
+    def limited(self) -> int:
+        return self.tally.counts["limited"]
+
+    @property
+    def cancelled(self) -> int:
+        return self.tally.counts["cancelled"]
+
+    @property
+    def retries(self) -> int:
+        return self.model.retries
 
     @property
     def executed(self) -> int:

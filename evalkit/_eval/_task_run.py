@@ -42,11 +42,11 @@ class TaskRun:
         self.continue_on_fail = (task.continue_on_fail if config.continue_on_fail is None
                                  else config.continue_on_fail)
         self.tally = ResultsTally(plan.total, plan.epochs)
-        self.progress = TaskProgress(plan.spec.task, plan.spec.model, plan.total, str(plan.path))
+        self.progress = TaskProgress(plan.spec.task, context.model, plan.total, str(plan.path),
+                                     self.tally)
         self.stop_reason: StopReason | None = None
         self.fatal: ModelFatalError | None = None
         self._in_flight: set[anyio.CancelScope] = set()
-        self._new_errors = 0
         self._started = utc_now()
 
     def stop(self, reason: StopReason) -> None:
@@ -82,7 +82,7 @@ class TaskRun:
         scores = {name: score.get("value") for name, score in (record.get("scores") or {}).items()}
         usage = {name: ModelUsage.model_validate(used)
                  for name, used in (record.get("model_usage") or {}).items()}
-        self._count(self.tally.add_raw(outcome_of_raw(record), record["id"], scores, usage))
+        self.tally.add_raw(outcome_of_raw(record), record["id"], scores, usage)
 
     async def _run_samples(self, writer: LogWriter) -> None:
         pending = iter(self.plan.work)
@@ -118,25 +118,10 @@ class TaskRun:
         return record or cancelled_sample(item.sample, item.epoch, item.prior)
 
     def _after(self, record: EvalSample) -> None:
-        self.progress.retries = self.context.model.retries
-        outcome = self._count(self.tally.add(record))
-        if outcome != "error":
+        if self.tally.add(record) != "error":
             return
-        self._new_errors += 1
         if not self.continue_on_fail and self.policy.exceeded(self.tally.errors, self.plan.total):
             self.stop("threshold")
-
-    def _count(self, outcome: str) -> str:
-        progress = self.progress
-        if outcome == "cancelled":
-            progress.cancelled += 1
-            return outcome
-        progress.done += 1
-        if outcome == "error":
-            progress.errors += 1
-        elif outcome == "limited":
-            progress.limited += 1
-        return outcome
 
     def _footer(self) -> EvalFooter:
         task = self.plan.task

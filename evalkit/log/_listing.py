@@ -20,7 +20,13 @@ from typing import Any, BinaryIO
 import zstandard
 
 from ..errors import LogError
-from ._reader import _open, _read_footer, iter_sample_lines, read_eval_log_header
+from ._reader import (
+    _open,
+    _read_footer,
+    first_line_of_frame,
+    iter_sample_lines,
+    read_eval_log_header,
+)
 from ._records import LOG_VERSION, EvalLog, EvalStatus
 
 LOG_SUFFIX = ".jsonl.zst"
@@ -112,17 +118,10 @@ def _summary_of(log: EvalLog, path: Path) -> LogSummary:
 
 def _header_line(handle: BinaryIO) -> bytes | None:
     """The header's JSON line from the first frame; None if it cannot be had."""
-    reader = zstandard.ZstdDecompressor().stream_reader(handle, read_across_frames=False)
-    data = b""
     try:
-        while b"\n" not in data:
-            chunk = reader.read(_HEADER_CHUNK)
-            if not chunk:
-                return None
-            data += chunk
+        return first_line_of_frame(handle)
     except zstandard.ZstdError:
         return None
-    return data.split(b"\n", 1)[0]
 
 
 def scan_header(line: bytes | None) -> dict[str, Any] | None:

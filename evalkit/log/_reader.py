@@ -93,19 +93,28 @@ def _open(source: Path) -> BinaryIO:
     return handle
 
 
-def _read_spec(handle: BinaryIO, source: Path) -> EvalSpec:
+def first_line_of_frame(handle: BinaryIO) -> bytes | None:
+    """The first JSON line of the zstd frame at the handle's position, decoding no
+    further; None if the frame ends (or is cut) before a newline.
+
+    Raises ``zstandard.ZstdError`` for corrupt data.
+    """
     reader = zstandard.ZstdDecompressor().stream_reader(handle, read_across_frames=False)
     data = b""
+    while b"\n" not in data:
+        chunk = reader.read(_CHUNK)
+        if not chunk:
+            return None
+        data += chunk
+    return data.split(b"\n", 1)[0]
+
+
+def _read_spec(handle: BinaryIO, source: Path) -> EvalSpec:
     try:
-        while b"\n" not in data:
-            chunk = reader.read(_CHUNK)
-            if not chunk:
-                break
-            data += chunk
+        line = first_line_of_frame(handle)
     except zstandard.ZstdError as exc:
         raise LogError(f"{source}: corrupt log header ({exc})") from exc
-    line, newline, _ = data.partition(b"\n")
-    if not newline:
+    if line is None:
         raise LogTruncatedError(f"{source}: log cut short before its header was complete; "
                                 "it holds no samples and cannot be read or retried")
     return _parse_spec(line, source)
@@ -135,15 +144,8 @@ def _read_footer(handle: BinaryIO, source: Path) -> EvalFooter | None:
     if index is None:
         return None
     handle.seek(int(index["footer"]))
-    reader = zstandard.ZstdDecompressor().stream_reader(handle, read_across_frames=False)
-    data = b""
     try:
-        while b"\n" not in data:
-            chunk = reader.read(_CHUNK)
-            if not chunk:
-                break
-            data += chunk
-        return EvalFooter.model_validate_json(data.split(b"\n", 1)[0])
+        return EvalFooter.model_validate_json(first_line_of_frame(handle) or b"")
     except (zstandard.ZstdError, ValidationError) as exc:
         raise LogError(f"{source}: corrupt log footer ({exc})") from exc
 

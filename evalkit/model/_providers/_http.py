@@ -7,12 +7,14 @@ evalkit.model`` time, so an eval of ``mockllm/model`` starts fast.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ...errors import ModelTransientError
 from ._classify import StatusRule, classify_status, classify_transport_error, redact
 from ._pool import ConnectionPool
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     import httpx
@@ -64,6 +66,24 @@ class JsonClient:
         if isinstance(data, dict) and reply_key in data:
             return data, text
         raise self._unexpected_reply(data, text)
+
+    async def post_parsed(
+        self,
+        url: str,
+        headers: dict[str, str],
+        body: dict[str, Any],
+        reply_key: str,
+        parse: Callable[[dict[str, Any], str], T],
+    ) -> T:
+        """``post``, then ``parse(data, raw)``; a reply of the wrong shape is transient."""
+        data, raw = await self.post(url, headers, body, reply_key)
+        try:
+            return parse(data, raw)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ModelTransientError(
+                redact(f"{self.provider} API: unexpected reply shape ({exc!r}): {raw[:200]!r}",
+                       self._secret)
+            ) from exc
 
     async def aclose(self) -> None:
         await self.pool.aclose()

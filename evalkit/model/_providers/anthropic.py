@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...errors import ModelTransientError
 from .._api import ModelAPI
 from .._config import GenerateConfig
 from .._messages import (
@@ -20,7 +19,7 @@ from .._messages import (
 )
 from .._output import ChatCompletionChoice, ModelOutput, ModelUsage, StopReason
 from .._tool_info import ToolChoice, ToolFunction, ToolInfo
-from ._classify import ANTHROPIC_TABLE, redact
+from ._classify import ANTHROPIC_TABLE
 from ._endpoint import resolve_endpoint
 from ._http import JsonClient
 
@@ -86,17 +85,10 @@ class AnthropicAPI(ModelAPI):
         config: GenerateConfig,
     ) -> ModelOutput:
         body = messages_request(self.model_name, input, tools, tool_choice, config)
-        data, raw = await self._http.post(
-            f"{self.base_url}/v1/messages", self._headers, body, reply_key="content"
+        return await self._http.post_parsed(
+            f"{self.base_url}/v1/messages", self._headers, body, reply_key="content",
+            parse=lambda data, raw: parse_message(data, raw, self.model_name),
         )
-        try:
-            return parse_message(data, raw, self.model_name)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise ModelTransientError(
-                redact(
-                    f"Anthropic API: unexpected reply shape ({exc!r}): {raw[:200]!r}", self.api_key
-                )
-            ) from exc
 
     async def aclose(self) -> None:
         await self._http.aclose()

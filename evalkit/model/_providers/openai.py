@@ -12,13 +12,12 @@ import json
 import re
 from typing import Any
 
-from ...errors import ModelTransientError
 from .._api import ModelAPI
 from .._config import GenerateConfig
 from .._messages import ChatMessage, ChatMessageAssistant, ChatMessageTool, ToolCall
 from .._output import ChatCompletionChoice, ModelOutput, ModelUsage, StopReason
 from .._tool_info import ToolChoice, ToolFunction, ToolInfo
-from ._classify import OPENAI_TABLE, redact
+from ._classify import OPENAI_TABLE
 from ._endpoint import resolve_endpoint
 from ._http import JsonClient
 
@@ -87,15 +86,10 @@ class OpenAIAPI(ModelAPI):
         config: GenerateConfig,
     ) -> ModelOutput:
         body = chat_request(self.model_name, input, tools, tool_choice, config)
-        data, raw = await self._http.post(
-            f"{self.base_url}/chat/completions", self._headers, body, reply_key="choices"
+        return await self._http.post_parsed(
+            f"{self.base_url}/chat/completions", self._headers, body, reply_key="choices",
+            parse=lambda data, raw: parse_chat_completion(data, raw, self.model_name),
         )
-        try:
-            return parse_chat_completion(data, raw, self.model_name)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise ModelTransientError(
-                redact(f"OpenAI API: unexpected reply shape ({exc!r}): {raw[:200]!r}", self.api_key)
-            ) from exc
 
     async def aclose(self) -> None:
         await self._http.aclose()
