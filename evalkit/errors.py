@@ -12,6 +12,7 @@ message says what is wrong and how to fix it::
     │   ├── LogVersionError         a log written by another format version
     │   └── LogTruncatedError       empty, or cut before its header ended
     ├── DatasetError                a dataset that cannot be loaded or has changed
+    ├── EvalInterrupted             interrupted twice: stopped without finishing (exit 130)
     ├── SampleError                 raised inside a sample; recorded, never fatal alone
     │   ├── ToolCallError           a tool raised while the model's call ran it
     │   └── LimitExceeded           a per-sample limit was reached (not an error)
@@ -31,6 +32,7 @@ from __future__ import annotations
 __all__ = [
     "AuthError",
     "DatasetError",
+    "EvalInterrupted",
     "EvalkitError",
     "LimitExceeded",
     "LogError",
@@ -84,6 +86,15 @@ class LogTruncatedError(LogError):
 
 class DatasetError(EvalkitError):
     """A dataset that cannot be loaded, or that changed since a log was written."""
+
+
+class EvalInterrupted(EvalkitError):
+    """A second interrupt stopped the eval before it could finish its logs.
+
+    The logs still read (status ``started``) and ``eval-retry`` resumes them.
+    Raised instead of ``KeyboardInterrupt`` inside a notebook, where a
+    ``KeyboardInterrupt`` escaping a task would stop the kernel's event loop.
+    """
 
 
 class SampleError(EvalkitError):

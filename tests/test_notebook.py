@@ -142,3 +142,70 @@ async def test_kernel_interrupt_during_awaited_eval_async(tmp_path: Path, log_di
     _, probe = nb.cells
     assert _texts(probe) == "kernel alive cancelled 2 2\n"
     assert _statuses(log_dir) == ["cancelled"]
+
+
+STUBBORN_TASK = """
+from pathlib import Path
+
+import anyio
+from evalkit import Task, task
+from evalkit.dataset import Sample
+from evalkit.scorer import includes
+from evalkit.solver import solver
+
+
+@solver
+def slow_to_stop():
+    async def solve(state, generate):
+        if state.sample_id >= 2:
+            try:
+                await anyio.sleep_forever()
+            except anyio.get_cancelled_exc_class():
+                Path("first-interrupt-seen").touch()
+                with anyio.CancelScope(shield=True):  # takes a while to stop
+                    await anyio.sleep(3)
+                raise
+        return await generate(state)
+    return solve
+
+
+@task
+def stubborn():
+    return Task(dataset=[Sample(id=i, input="hi", target="output") for i in range(10)],
+                solver=slow_to_stop(), scorer=includes())
+"""
+
+
+@pytest.mark.slow
+async def test_second_kernel_interrupt_stops_the_cell_not_the_kernel(
+    tmp_path: Path, log_dir: Path
+) -> None:
+    """A second interrupt of an awaited eval_async ends the cell with EvalInterrupted;
+    the kernel lives and the log still reads with the samples finished before."""
+    (tmp_path / "stubborn_task.py").write_text(STUBBORN_TASK)
+    code = ("from evalkit import eval_async\nlogs = await eval_async('stubborn_task.py', "
+            "model='mockllm/model', max_samples=2, display='plain')")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code),
+                                         nbformat.v4.new_code_cell("print('kernel alive')")])
+    client = nbclient.NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=True,
+                                     resources={"metadata": {"path": str(tmp_path)}})
+    marker = tmp_path / "first-interrupt-seen"
+    async with client.async_setup_kernel():
+        async with anyio.create_task_group() as group:
+            group.start_soon(client.async_execute_cell, nb.cells[0], 0)
+            await _two_samples_written(log_dir)
+            await client.km.interrupt_kernel()
+            with anyio.fail_after(30):
+                # the kernel is another process: the marker file is the only signal
+                while not marker.exists():  # noqa: ASYNC110  # see above
+                    await anyio.sleep(0.05)
+            await client.km.interrupt_kernel()
+        await client.async_execute_cell(nb.cells[1], 1)
+    run, probe = nb.cells
+    assert [o.get("ename") for o in run.outputs if o.output_type == "error"] == [
+        "EvalInterrupted"]
+    assert "interrupted again: stopping now" in _texts(run)
+    assert _texts(probe) == "kernel alive\n"
+    [path] = list(log_dir.glob("*.jsonl.zst"))  # noqa: ASYNC240  # the run is over; nothing waits
+    assert sum(1 for _ in iter_sample_lines(path)) >= 2
+    assert read_eval_log_header(path).status in ("started", "cancelled")

@@ -7,7 +7,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from ..errors import EvalkitError
+from ..errors import EvalInterrupted, EvalkitError
 from ._parser import build_parser
 
 __all__ = ["main"]
@@ -18,6 +18,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return _dispatch(args)
+    except EvalInterrupted as exc:
+        print(f"evalkit: {exc}", file=sys.stderr)
+        return 130
     except EvalkitError as exc:
         if args.debug:
             traceback.print_exc()

@@ -7,10 +7,11 @@ import random
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import anyio
 
+from ..errors import EvalInterrupted
 from ..log import EvalLog
 from ..model import Model, get_model
 from ..solver import SampleLimits
@@ -34,11 +35,18 @@ async def execute(plans: Sequence[RunPlan], config: EvalConfig) -> list[EvalLog]
     display = Display(config.display)
     display.start()
     logs: list[EvalLog | None] = [None] * len(runs)
+    abandoned = False
+
+    def abandon() -> None:
+        nonlocal abandoned
+        abandoned = True
+        group.cancel_scope.cancel()
+
     try:
         async with anyio.create_task_group() as group:
             group.start_soon(_refresh, display)
             if _can_handle_signals():
-                group.start_soon(_watch_signals, runs, display)
+                group.start_soon(_watch_signals, runs, display, abandon)
             # eval() waiting in another thread (a notebook) stops the runs like Ctrl-C
             with stop_on_interrupt(lambda: _cancel_runs(runs, display)):
                 await _run_tasks(runs, logs, config, display)
@@ -54,6 +62,9 @@ async def execute(plans: Sequence[RunPlan], config: EvalConfig) -> list[EvalLog]
         with anyio.CancelScope(shield=True):
             for model in models.values():
                 await model.aclose()
+    if abandoned:
+        raise EvalInterrupted("interrupted twice: the eval stopped without finishing its "
+                              "logs; they still read, and eval_retry resumes them")
     finished = [log for log in logs if log is not None]
     display.summary(finished)
     return finished
@@ -114,8 +125,11 @@ def _can_handle_signals() -> bool:
     return threading.current_thread() is threading.main_thread() and sys.platform != "win32"
 
 
-async def _watch_signals(runs: list[TaskRun], display: Display) -> None:
-    """First SIGINT/SIGTERM: finish logs as cancelled. Second: exit at once."""
+async def _watch_signals(
+    runs: list[TaskRun], display: Display, abandon: Callable[[], None]
+) -> None:
+    """First SIGINT/SIGTERM: finish logs as cancelled. Second: exit at once (in a
+    notebook: ``abandon`` the eval, so the cell ends and the kernel lives on)."""
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         received = 0
         async for signum in signals:
@@ -123,8 +137,11 @@ async def _watch_signals(runs: list[TaskRun], display: Display) -> None:
             if received > 1:
                 display.stop()
                 if in_notebook():
+                    # Not KeyboardInterrupt: escaping an asyncio task, it stops the loop,
+                    # and in a kernel that loop is the kernel's.
                     _print_resume(runs, "interrupted again: stopping now; the logs still read")
-                    raise KeyboardInterrupt  # the cell stops; the kernel lives on
+                    abandon()
+                    return
                 _print_resume(runs, "interrupted again: exiting now; the logs still read")
                 os._exit(130)
             again = "interrupt again" if in_notebook() else "press Ctrl-C again"
