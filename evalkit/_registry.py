@@ -19,7 +19,7 @@ from typing import Any, TypeVar, cast, overload
 
 from ._task import Task, TaskOrigin
 from ._util._hash import sha256_file
-from .errors import TaskNotFoundError, UsageError
+from .errors import TaskLoadError, TaskNotFoundError, UsageError
 
 TaskFunction = TypeVar("TaskFunction", bound=Callable[..., Task])
 _MARK = "__evalkit_task__"
@@ -100,12 +100,22 @@ def load_task_file(path: str | Path) -> ModuleType:
     sys.modules[module_name] = module
     try:
         spec.loader.exec_module(module)
+    except Exception as exc:
+        del sys.modules[module_name]
+        raise _load_error(path, exc) from exc
     except BaseException:
         del sys.modules[module_name]
         raise
     finally:
         sys.path.remove(str(source.parent))
     return module
+
+
+def _load_error(path: str | Path, exc: Exception) -> TaskLoadError:
+    if isinstance(exc, SyntaxError):
+        return TaskLoadError(f"{path}:{exc.lineno}: syntax error: {exc.msg}; fix the task file")
+    return TaskLoadError(f"importing {path} failed: {type(exc).__name__}: {exc} "
+                         "(--debug shows the traceback)")
 
 
 def tasks_in_module(module: ModuleType) -> dict[str, Callable[..., Task]]:

@@ -6,6 +6,7 @@ message says what is wrong and how to fix it::
     EvalkitError
     ├── UsageError                  bad option, flag or argument value       (exit 2)
     │   ├── TaskNotFoundError       missing task file or name not in it
+    │   ├── TaskLoadError           a task file that fails to import
     │   ├── UnknownProviderError    model name whose provider is not built in
     │   └── RetryError              a log that cannot be retried (no @task, moved file, ...)
     ├── LogError                    a file that is not a readable evalkit log (exit 2)
@@ -45,6 +46,7 @@ __all__ = [
     "QuotaExhaustedError",
     "RetryError",
     "SampleError",
+    "TaskLoadError",
     "TaskNotFoundError",
     "ToolCallError",
     "UnknownProviderError",
@@ -62,6 +64,10 @@ class UsageError(EvalkitError):
 
 class TaskNotFoundError(UsageError):
     """A task file that does not exist, or a task name it does not define."""
+
+
+class TaskLoadError(UsageError):
+    """A task file that raised while being imported (a syntax error, a missing module)."""
 
 
 class UnknownProviderError(UsageError):

@@ -178,3 +178,27 @@ def test_examples_run_with_the_mock_model(tmp_path: Path, example: str) -> None:
                    "--display", "none", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "success" in done.stdout
+
+
+def test_epochs_reducer_flag_reaches_the_metrics(tmp_path: Path) -> None:
+    """--epochs-reducer max scores a sample right if any epoch was right."""
+    (tmp_path / "coin.py").write_text(
+        "from evalkit import Task, task\n"
+        "from evalkit.dataset import Sample\n"
+        "from evalkit.scorer import includes\n"
+        "from evalkit.solver import solver\n\n"
+        "@solver\n"
+        "def odd_epochs_right():\n"
+        "    async def solve(state, generate):\n"
+        "        state.output = type(state.output).from_content('m', 'yes' if state.epoch % 2 else 'no')\n"
+        "        return state\n"
+        "    return solve\n\n"
+        "@task\n"
+        "def coin():\n"
+        "    return Task(dataset=[Sample(input='q', target='yes')], solver=odd_epochs_right(),\n"
+        "                scorer=includes())\n")
+    for reducer, accuracy in (("max", "1.000"), ("min", "0.000"), ("mean", "0.500")):
+        done = run_cli("eval", "coin.py", "--model", "mockllm/model", "--epochs", "2",
+                       "--epochs-reducer", reducer, "--display", "none", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert f"includes/accuracy={accuracy}" in done.stdout, (reducer, done.stdout)

@@ -24,7 +24,7 @@ def run_options(args: argparse.Namespace) -> dict[str, Any]:
         "sample_id": _sample_ids(args.sample_id),
         "command": "evalkit " + shlex.join(sys.argv[1:]),
     }
-    for name in ("limit", "epochs", "seed", "fail_on_error", "continue_on_fail",
+    for name in ("limit", "epochs", "epochs_reducer", "seed", "fail_on_error", "continue_on_fail",
                  "retry_on_error", "max_messages", "token_limit", "time_limit",
                  "max_connections", "max_samples", "max_tasks", "max_retries", "timeout",
                  "attempt_timeout", "model_base_url", "log_dir", "display"):
@@ -34,10 +34,10 @@ def run_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _sample_ids(text: str | None) -> list[int | str] | None:
+    # Kept as text ("001" must select the id "001"); samples match by str(id).
     if not text:
         return None
-    return [int(part) if part.strip().isdigit() else part.strip()
-            for part in text.split(",") if part.strip()]
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def eval_command(args: argparse.Namespace) -> int:

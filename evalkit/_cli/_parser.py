@@ -60,6 +60,8 @@ def _add_run_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--limit", type=int, help="run the first N samples")
     sub.add_argument("--sample-id", help="comma-separated sample ids to run")
     sub.add_argument("--epochs", type=int, help="run each sample N times")
+    sub.add_argument("--epochs-reducer", choices=("mean", "median", "max", "min", "mode"),
+                     help="how a sample's scores over epochs combine (default mean)")
     sub.add_argument("--seed", type=int, help="seed for Python's random and the model")
     errors = sub.add_mutually_exclusive_group()
     errors.add_argument("--fail-on-error", nargs="?", const=True, type=fail_on_error_value,

@@ -183,7 +183,8 @@ def _error_or_completed(line: bytes, state_at: int) -> Status | None:
     if error_at < 0:
         return "completed"
     try:
-        tail = json.loads(b"{" + line[error_at:state_at] + b"}")
+        # up to the comma before the cancelled flag, which is not part of the value
+        tail = json.loads(b"{" + line[error_at:state_at].rstrip(b",") + b"}")
     except ValueError:
         return None  # the match was nested inside another field: decode in full
     if isinstance(tail, dict) and "error" in tail and set(tail) <= {"error", "limit"}:

@@ -34,9 +34,11 @@ class RunPlan:
     spec: EvalSpec
     path: Path
     work: Iterable[WorkItem]
-    """Consumed once, in order; a generator for a first run, so memory stays flat."""
+    """Samples that never ran. Consumed once, in order; a generator for a first run,
+    so memory stays flat."""
     total: int
     epochs: int = 1
     carried: CarriedSamples = field(default_factory=CarriedSamples)
-    never_ran: int = 0
-    """Work items with no earlier attempt (a retry runs these first)."""
+    then: list[WorkItem] = field(default_factory=list)
+    """A retry's erred samples: run only once ``work`` is done and the run goes on, so
+    a deterministic failure cannot cancel samples that never ran (DESIGN §4)."""

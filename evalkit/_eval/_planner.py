@@ -22,6 +22,7 @@ _MAX_RECORDED_IDS = 10_000
 def select_samples(task: Task, config: EvalConfig) -> list[Sample]:
     """The samples ``--sample-id`` and ``--limit`` select, in dataset order."""
     samples: Sequence[Sample] = task.dataset
+    _refuse_duplicate_ids(samples, task.display_name)
     if config.sample_id:
         wanted = {str(sample_id) for sample_id in config.sample_id}
         samples = [sample for sample in samples if str(sample.id) in wanted]
@@ -32,6 +33,24 @@ def select_samples(task: Task, config: EvalConfig) -> list[Sample]:
     if config.limit is not None:
         samples = samples[: config.limit]
     return list(samples)
+
+
+def _refuse_duplicate_ids(samples: Sequence[Sample], task: str) -> None:
+    """Ids identify samples in logs and retries (compared as text: 1 and "1" clash)."""
+    seen: set[str] = set()
+    duplicates: list[str] = []
+    for sample in samples:
+        key = str(sample.id)
+        if key in seen and key not in duplicates:
+            duplicates.append(key)
+        seen.add(key)
+    if duplicates:
+        shown = ", ".join(repr(d) for d in duplicates[:5])
+        more = f" and {len(duplicates) - 5} more" if len(duplicates) > 5 else ""
+        raise UsageError(
+            f"task {task!r} has more than one sample with id {shown}{more}; give every "
+            "sample a unique id (ids are compared as text, so 1 and \"1\" are the same)"
+        )
 
 
 def epochs_of(task: Task, config: EvalConfig) -> int:
@@ -89,8 +108,7 @@ def plan_first_run(task: Task, config: EvalConfig) -> RunPlan:
     epochs = epochs_of(task, config)
     total = len(samples) * epochs
     return RunPlan(task=task, spec=spec, path=log_path(spec, config),
-                   work=work_items(samples, epochs), total=total, epochs=epochs,
-                   never_ran=total)
+                   work=work_items(samples, epochs), total=total, epochs=epochs)
 
 
 def _relative(path: str | None) -> str | None:

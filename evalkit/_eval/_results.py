@@ -68,7 +68,8 @@ class ResultsTally:
             if self.epochs == 1:
                 self.flat[name].append(number)
             else:
-                self.values[name][sample_id].append(number)
+                # by str: a retry may carry id 1 from a log and re-run it as "1"
+                self.values[name][str(sample_id)].append(number)
         for model, used in usage.items():
             current = self.usage.get(model)
             self.usage[model] = used if current is None else current + used

@@ -151,7 +151,7 @@ async def _retry_one(
     task = task or rebuild_task(spec)
     config = retry_config(spec, path, overrides)
     plan = plan_retry(path, spec, task, config)
-    if only_if_work and not plan.work:
+    if only_if_work and not (plan.work or plan.then):
         return []
     return await execute([plan], config)
 
@@ -245,8 +245,8 @@ def plan_retry(path: Path, spec: EvalSpec, task: Task, config: EvalConfig) -> Ru
               "higher --max-attempts to try them again", file=sys.stderr)
     new_spec = build_spec(task, config, samples, task_id=spec.task_id, retry_of=spec.run_id)
     return RunPlan(task=task, spec=new_spec, path=log_path(new_spec, config),
-                   work=fresh + again, total=len(samples) * epochs, epochs=epochs,
-                   carried=carried, never_ran=len(fresh))
+                   work=fresh, then=again, total=len(samples) * epochs, epochs=epochs,
+                   carried=carried)
 
 
 def decide(

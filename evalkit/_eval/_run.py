@@ -8,10 +8,11 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import anyio
 
-from ..errors import EvalInterrupted
+from ..errors import EvalInterrupted, UsageError
 from ..log import EvalLog
 from ..model import Model, get_model
 from ..solver import SampleLimits
@@ -27,6 +28,8 @@ REFRESH_SECONDS = 0.25
 
 async def execute(plans: Sequence[RunPlan], config: EvalConfig) -> list[EvalLog]:
     """Run ``plans`` (one per task) and return their logs, in order."""
+    for directory in {plan.path.parent for plan in plans}:
+        _check_log_dir(directory)
     if config.seed is not None:
         random.seed(config.seed)
     models = _models_for(plans, config)
@@ -70,6 +73,19 @@ async def execute(plans: Sequence[RunPlan], config: EvalConfig) -> list[EvalLog]
     return finished
 
 
+def _check_log_dir(directory: Path) -> None:
+    """Refuse an unusable log directory before any sample runs."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        writable = os.access(directory, os.W_OK)
+    except OSError as exc:
+        raise UsageError(f"cannot use log directory {str(directory)!r}: {exc.strerror}; pass "
+                         "--log-dir (or set EVALKIT_LOG_DIR) to a writable directory") from exc
+    if not writable:
+        raise UsageError(f"log directory {str(directory)!r} is not writable; pass --log-dir "
+                         "(or set EVALKIT_LOG_DIR) to a writable directory")
+
+
 def _models_for(plans: Sequence[RunPlan], config: EvalConfig) -> dict[str, Model]:
     generate_config = config.effective_generate_config()
     args = dict(config.model_args)
@@ -102,13 +118,18 @@ async def _run_tasks(
     async def run_one(index: int) -> None:
         async with limiter:
             run = runs[index]
-            if any(other.stop_reason in ("cancelled", "fatal") for other in runs):
-                return  # the user or the provider stopped the whole eval
+            # Stopped before it started (the user, or another task's quota abort): it
+            # still writes a log saying why, so the printed resume command runs it.
+            for other in runs:
+                if other.fatal is not None:
+                    run.abort(other.fatal)
+                elif other.stop_reason == "cancelled":
+                    run.stop("cancelled")
             display.add(run.progress)
             logs[index] = await run.run()
-            if run.stop_reason == "fatal":
+            if run.fatal is not None:
                 for other in runs:
-                    other.stop("fatal")
+                    other.abort(run.fatal)
 
     async with anyio.create_task_group() as group:
         for index in range(len(runs)):

@@ -9,6 +9,7 @@ three, samples still in flight are recorded as cancelled.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any, Literal
 
 import anyio
@@ -56,6 +57,11 @@ class TaskRun:
         for scope in list(self._in_flight):
             scope.cancel()
 
+    def abort(self, fatal: ModelFatalError) -> None:
+        """Stop because of a fatal model error (here or in another task of the eval)."""
+        self.fatal = self.fatal or fatal
+        self.stop("fatal")
+
     async def run(self) -> EvalLog:
         with LogWriter(self.plan.path) as writer:
             writer.write_header(self.plan.spec)
@@ -85,7 +91,13 @@ class TaskRun:
         self.tally.add_raw(outcome_of_raw(record), record["id"], scores, usage)
 
     async def _run_samples(self, writer: LogWriter) -> None:
-        pending = iter(self.plan.work)
+        await self._run_pool(self.plan.work, writer)
+        if self.stop_reason is None and self.plan.then:
+            await self._run_pool(self.plan.then, writer)
+
+    async def _run_pool(self, items: Iterable[WorkItem], writer: LogWriter) -> None:
+        """Run ``items`` on up to ``max_samples`` workers sharing one iterator."""
+        pending = iter(items)
         workers = min(self.config.max_samples or _default_max_samples(self.context),
                       max(self.plan.total, 1))
         async with anyio.create_task_group() as group:
@@ -111,8 +123,7 @@ class TaskRun:
             try:
                 record = await run_sample(self.context, item.sample, item.epoch, item.prior)
             except ModelFatalError as exc:
-                self.fatal = self.fatal or exc
-                self.stop("fatal")
+                self.abort(exc)
             finally:
                 self._in_flight.discard(scope)
         return record or cancelled_sample(item.sample, item.epoch, item.prior)

@@ -46,6 +46,6 @@ def get_model(
     effective = config or GenerateConfig()
     try:
         api = api_class(name, base_url=base_url, config=effective, **model_args)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise UsageError(f"bad model argument for {model!r}: {exc}; check your -M values") from exc
     return Model(model, api, effective)
