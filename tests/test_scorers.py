@@ -84,3 +84,22 @@ def test_metrics() -> None:
     assert accuracy()(values) == 0.75 and mean()(values) == 0.75
     assert math.isclose(stderr()(values), 0.5 / math.sqrt(4))
     assert stderr()([1.0]) == 0.0 and accuracy()([]) == 0.0
+
+
+def test_model_graded_qa_grades_with_the_evaluated_model(log_dir: object) -> None:
+    """Without a grader model, model_graded_qa asks the evaluated model itself (its
+    connections and its mock outputs), not a fresh model per sample."""
+    from evalkit import Task, eval
+    from evalkit.dataset import Sample
+    from evalkit.scorer import model_graded_qa
+
+    def answer(messages: list) -> str:  # type: ignore[type-arg]  # any message list
+        prompt = messages[-1].content
+        return "Correct.\nGRADE: C" if "[Criterion]" in prompt else "Paris"
+
+    task = Task(dataset=[Sample(input="Capital of France?", target="Paris")],
+                scorer=model_graded_qa())
+    [log] = eval(task, model="mockllm/model", model_args={"custom_outputs": answer},
+                 display="none")
+    assert log.results is not None
+    assert log.results.scores[0].metrics["accuracy"].value == 1.0

@@ -11,7 +11,7 @@ from ..dataset import Sample, Target
 from ..errors import LimitExceeded, ModelError, ModelFatalError, ToolCallError
 from ..log import EvalError, EvalLimit, EvalSample
 from ..model import ChatMessage, ChatMessageUser, Model, ModelUsage
-from ..model._usage import SampleUsage, bind_sample_usage
+from ..model._usage import SampleUsage, bind_active_model, bind_sample_usage
 from ..scorer import Score, Scorer, scorer_name
 from ..solver import SampleLimits, Solver, TaskState, make_generate, solve_within_limits
 from ..tool import sandbox_context
@@ -77,7 +77,7 @@ async def _attempt(context: SampleContext, sample: Sample, epoch: int) -> EvalSa
     limit: LimitExceeded | None = None
     scores: dict[str, Score] | None = None
     error: EvalError | None = None
-    with bind_transcript(events), bind_sample_usage(usage):
+    with bind_transcript(events), bind_sample_usage(usage), bind_active_model(context.model):
         try:
             async with sandbox_context():  # through scoring too: scorers may read its files
                 generate = make_generate(context.model, context.limits)

@@ -8,6 +8,7 @@ from typing import Literal
 
 from ..dataset import Target
 from ..model import GenerateConfig, Model, get_model
+from ..model._usage import active_model
 from ..solver import TaskState
 from ._metrics import accuracy, stderr
 from ._score import CORRECT, INCORRECT, Score
@@ -127,7 +128,9 @@ def model_graded_qa(template: str = GRADER_TEMPLATE, model: str | Model | None =
     async def score(state: TaskState, target: Target) -> Score:
         prompt = template.format(question=state.input_text, answer=state.output.completion,
                                  criterion=target.text)
-        active = grader or get_model(state.model)
+        # The evaluated model itself, shared with the solver (its connections, its
+        # mock outputs); a new Model per sample would open a pool per sample.
+        active = grader or active_model() or get_model(state.model)
         output = await active.generate(prompt, config=GenerateConfig(temperature=0.0))
         found = _GRADE.search(output.completion)
         value = found.group(1).upper() if found else INCORRECT
