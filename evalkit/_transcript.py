@@ -8,13 +8,14 @@ without being handed the transcript.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from pydantic_core import to_jsonable_python
+
+from ._util._context import bound
 
 
 class BaseEvent(BaseModel):
@@ -115,13 +116,9 @@ def transcript() -> Transcript:
     return _current.get() or _fallback
 
 
-@contextmanager
-def bind_transcript(active: Transcript) -> Iterator[Transcript]:
-    token = _current.set(active)
-    try:
-        yield active
-    finally:
-        _current.reset(token)
+def bind_transcript(active: Transcript) -> AbstractContextManager[Transcript]:
+    """Make ``active`` the transcript of the code run inside the ``with`` block."""
+    return bound(_current, active)
 
 
 def truncate_raw(text: str, limit: int = RAW_OUTPUT_LIMIT) -> tuple[str, bool]:

@@ -37,6 +37,9 @@ async def eval_with_config(tasks: Tasks, config: EvalConfig) -> list[EvalLog]:
     if config.retry_attempts and any(log.status != "success" for log in logs):
         from ._retry import retry_until_complete
 
-        logs = await retry_until_complete(logs, config, attempts=config.retry_attempts,
-                                          backoff=config.retry_wait, tasks=resolved)
+        # The options this eval was given apply to its retries too.
+        given = config.model_dump(exclude_unset=True, exclude={"retry_attempts", "retry_wait"})
+        logs = await retry_until_complete(logs, attempts=config.retry_attempts,
+                                          backoff=config.retry_wait, overrides=given,
+                                          tasks=resolved)
     return logs

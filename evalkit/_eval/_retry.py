@@ -9,7 +9,6 @@ never ran go first, then those that failed fewer than ``max_attempts`` times.
 
 from __future__ import annotations
 
-import shlex
 import signal
 import sys
 import threading
@@ -26,6 +25,7 @@ from ..errors import RetryError, TaskNotFoundError, UsageError
 from ..log import EvalLog, EvalSpec, read_eval_log_header
 from ..model import GenerateConfig
 from ._config import EvalConfig
+from ._display import resume_command
 from ._lineage import Lineage, gc_paused, input_hash_of, load_lineage
 from ._plan import CarriedSamples, RunPlan, WorkItem
 from ._planner import build_spec, epochs_of, log_path, select_samples
@@ -74,23 +74,19 @@ async def eval_retry_async(
 
 async def retry_until_complete(
     logs: list[EvalLog],
-    config: EvalConfig | None = None,
     *,
     attempts: int | None,
     backoff: float,
-    overrides: dict[str, Any] | None = None,
+    overrides: dict[str, Any],
     tasks: Sequence[Task] | None = None,
 ) -> list[EvalLog]:
     """Retry failed logs with capped exponential backoff until they succeed, nothing
     retryable is left, or ``attempts`` rounds (None: no bound) are spent.
 
-    ``config`` (from ``eval()``) supplies the options given to the first run;
-    ``tasks``, when given, are the in-memory tasks of ``logs`` (same order), so
-    tasks made without ``@task`` can be retried in-process too.
+    ``overrides`` are options over those in the logs; ``tasks``, when given, are
+    the in-memory tasks of ``logs`` (same order), so tasks made without ``@task``
+    can be retried in-process too.
     """
-    if config is not None and overrides is None:
-        overrides = config.model_dump(exclude_unset=True, exclude={"retry_attempts",
-                                                                   "retry_wait"})
     logs, rounds, finished = list(logs), 0, set()
     in_memory = dict(enumerate(tasks or []))
     while attempts is None or rounds < attempts:
@@ -105,7 +101,7 @@ async def retry_until_complete(
         rounds += 1
         for i in pending:
             try:
-                retried = await _retry_one(Path(str(logs[i].location)), overrides or {},
+                retried = await _retry_one(Path(str(logs[i].location)), overrides,
                                            only_if_work=True, task=in_memory.get(i))
             except RetryError as exc:
                 print(f"warning: not retrying {logs[i].eval.task}: {exc}", file=sys.stderr)
@@ -132,8 +128,7 @@ async def _sleep_unless_interrupted(seconds: float) -> bool:
 def _print_resume(logs: Sequence[EvalLog]) -> None:
     print("interrupted while waiting to retry", file=sys.stderr)
     for log in logs:
-        print(f"resume with: evalkit eval-retry {shlex.quote(str(log.location))}",
-              file=sys.stderr, flush=True)
+        print(f"resume with: {resume_command(log)}", file=sys.stderr, flush=True)
 
 
 def _path_of(ref: LogRef) -> Path:

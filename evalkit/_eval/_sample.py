@@ -11,7 +11,8 @@ from ..dataset import Sample, Target
 from ..errors import LimitExceeded, ModelError, ModelFatalError, ToolCallError
 from ..log import EvalError, EvalLimit, EvalSample
 from ..model import ChatMessage, ChatMessageUser, Model, ModelUsage
-from ..model._usage import SampleUsage, bind_active_model, bind_sample_usage
+from ..model._model import bind_active_model
+from ..model._usage import SampleUsage, bind_sample_usage
 from ..scorer import Score, Scorer, scorer_name
 from ..solver import SampleLimits, Solver, TaskState, make_generate, solve_within_limits
 from ..tool import sandbox_context

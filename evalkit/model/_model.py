@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from contextvars import ContextVar
 from typing import Any
 
 import anyio
 
 from .._transcript import ModelEvent, transcript, truncate_raw
+from .._util._context import bound
 from ..errors import ModelError
 from ._api import ModelAPI
 from ._config import GenerateConfig
@@ -102,6 +105,19 @@ class Model:
 
     async def aclose(self) -> None:
         await self.api.aclose()
+
+
+_active: ContextVar[Model | None] = ContextVar("evalkit_active_model", default=None)
+
+
+def active_model() -> Model | None:
+    """The model the running sample is evaluated with (None outside a sample)."""
+    return _active.get()
+
+
+def bind_active_model(model: Model) -> AbstractContextManager[Model]:
+    """Make ``model`` the evaluated model for the code run inside the ``with`` block."""
+    return bound(_active, model)
 
 
 def model_args_repr(args: dict[str, Any]) -> dict[str, Any]:

@@ -1,17 +1,12 @@
-"""What the running sample uses: its token usage per model (drives ``token_limit``)
-and the model it is evaluated with (a grader may reuse it)."""
+"""Token usage of the sample running now, per model (drives ``token_limit``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING
 
+from .._util._context import bound
 from ._output import ModelUsage
-
-if TYPE_CHECKING:
-    from ._model import Model
 
 
 class SampleUsage:
@@ -30,31 +25,12 @@ class SampleUsage:
 
 
 _current: ContextVar[SampleUsage | None] = ContextVar("evalkit_sample_usage", default=None)
-_active_model: ContextVar[Model | None] = ContextVar("evalkit_active_model", default=None)
-
-
-def active_model() -> Model | None:
-    """The model the running sample is evaluated with (None outside a sample)."""
-    return _active_model.get()
-
-
-@contextmanager
-def bind_active_model(model: Model) -> Iterator[Model]:
-    token = _active_model.set(model)
-    try:
-        yield model
-    finally:
-        _active_model.reset(token)
 
 
 def sample_usage() -> SampleUsage | None:
     return _current.get()
 
 
-@contextmanager
-def bind_sample_usage(usage: SampleUsage) -> Iterator[SampleUsage]:
-    token = _current.set(usage)
-    try:
-        yield usage
-    finally:
-        _current.reset(token)
+def bind_sample_usage(usage: SampleUsage) -> AbstractContextManager[SampleUsage]:
+    """Count the usage of model calls made inside the ``with`` block into ``usage``."""
+    return bound(_current, usage)

@@ -8,7 +8,7 @@ from typing import Literal
 
 from ..dataset import Target
 from ..model import GenerateConfig, Model, get_model
-from ..model._usage import active_model
+from ..model._model import active_model
 from ..solver import TaskState
 from ._metrics import accuracy, stderr
 from ._score import CORRECT, INCORRECT, Score

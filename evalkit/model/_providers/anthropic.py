@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._api import ModelAPI
 from .._config import GenerateConfig
 from .._messages import (
     ChatMessage,
@@ -19,9 +18,8 @@ from .._messages import (
 )
 from .._output import ChatCompletionChoice, ModelOutput, ModelUsage, StopReason
 from .._tool_info import ToolChoice, ToolFunction, ToolInfo
+from ._base import HttpModelAPI
 from ._classify import ANTHROPIC_TABLE
-from ._endpoint import resolve_endpoint
-from ._http import JsonClient
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 ANTHROPIC_VERSION = "2023-06-01"
@@ -37,61 +35,34 @@ STOP_REASONS: dict[str, StopReason] = {
 }
 
 
-class AnthropicAPI(ModelAPI):
+class AnthropicAPI(HttpModelAPI):
     """The Messages API at ``{base_url}/v1/messages``.
 
     Model args (``-M``): ``api_key``, ``base_url``.
     """
 
-    def __init__(
-        self,
-        model_name: str,
-        *,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        config: GenerateConfig | None = None,
-    ) -> None:
-        endpoint = resolve_endpoint(
-            env_prefix="ANTHROPIC",
-            base_url=base_url,
-            api_key=api_key,
-            default_base_url=DEFAULT_BASE_URL,
-        )
-        config = config or GenerateConfig()
-        super().__init__(
-            model_name, base_url=endpoint.base_url, api_key=endpoint.api_key, config=config
-        )
-        self._headers = {
-            "content-type": "application/json",
-            "anthropic-version": ANTHROPIC_VERSION,
-        }
-        if endpoint.api_key:
-            self._headers["x-api-key"] = endpoint.api_key
-        self._http = JsonClient(
-            provider="Anthropic",
-            table=ANTHROPIC_TABLE,
-            max_connections=config.max_connections or self.max_connections(),
-            secret=endpoint.api_key,
-        )
+    provider = "Anthropic"
+    env_prefix = "ANTHROPIC"
+    default_base_url = DEFAULT_BASE_URL
+    path = "/v1/messages"
+    reply_key = "content"
+    table = ANTHROPIC_TABLE
+    headers = {"anthropic-version": ANTHROPIC_VERSION}  # noqa: RUF012  # read-only
 
-    def __repr__(self) -> str:
-        return f"AnthropicAPI({self.model_name!r}, base_url={self.base_url!r})"
+    def auth_headers(self, api_key: str) -> dict[str, str]:
+        return {"x-api-key": api_key}
 
-    async def generate(
+    def request_body(
         self,
         input: list[ChatMessage],
         tools: list[ToolInfo],
         tool_choice: ToolChoice | None,
         config: GenerateConfig,
-    ) -> ModelOutput:
-        body = messages_request(self.model_name, input, tools, tool_choice, config)
-        return await self._http.post_parsed(
-            f"{self.base_url}/v1/messages", self._headers, body, reply_key="content",
-            parse=lambda data, raw: parse_message(data, raw, self.model_name),
-        )
+    ) -> dict[str, Any]:
+        return messages_request(self.model_name, input, tools, tool_choice, config)
 
-    async def aclose(self) -> None:
-        await self._http.aclose()
+    def parse_reply(self, data: dict[str, Any], raw: str) -> ModelOutput:
+        return parse_message(data, raw, self.model_name)
 
 
 def messages_request(

@@ -12,14 +12,12 @@ import json
 import re
 from typing import Any
 
-from .._api import ModelAPI
 from .._config import GenerateConfig
 from .._messages import ChatMessage, ChatMessageAssistant, ChatMessageTool, ToolCall
 from .._output import ChatCompletionChoice, ModelOutput, ModelUsage, StopReason
 from .._tool_info import ToolChoice, ToolFunction, ToolInfo
+from ._base import HttpModelAPI
 from ._classify import OPENAI_TABLE
-from ._endpoint import resolve_endpoint
-from ._http import JsonClient
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
@@ -35,11 +33,18 @@ FINISH_REASONS: dict[str, StopReason] = {
 }
 
 
-class OpenAIAPI(ModelAPI):
+class OpenAIAPI(HttpModelAPI):
     """Chat Completions at ``{base_url}/chat/completions``.
 
     Model args (``-M``): ``api_key``, ``base_url``, ``organization``, ``project``.
     """
+
+    provider = "OpenAI"
+    env_prefix = "OPENAI"
+    default_base_url = DEFAULT_BASE_URL
+    path = "/chat/completions"
+    reply_key = "choices"
+    table = OPENAI_TABLE
 
     def __init__(
         self,
@@ -51,48 +56,26 @@ class OpenAIAPI(ModelAPI):
         organization: str | None = None,
         project: str | None = None,
     ) -> None:
-        endpoint = resolve_endpoint(
-            env_prefix="OPENAI",
-            base_url=base_url,
-            api_key=api_key,
-            default_base_url=DEFAULT_BASE_URL,
-        )
-        config = config or GenerateConfig()
-        super().__init__(
-            model_name, base_url=endpoint.base_url, api_key=endpoint.api_key, config=config
-        )
-        self._headers = {"content-type": "application/json"}
-        if endpoint.api_key:
-            self._headers["authorization"] = f"Bearer {endpoint.api_key}"
+        super().__init__(model_name, base_url=base_url, api_key=api_key, config=config)
         if organization:
             self._headers["openai-organization"] = organization
         if project:
             self._headers["openai-project"] = project
-        self._http = JsonClient(
-            provider="OpenAI",
-            table=OPENAI_TABLE,
-            max_connections=config.max_connections or self.max_connections(),
-            secret=endpoint.api_key,
-        )
 
-    def __repr__(self) -> str:
-        return f"OpenAIAPI({self.model_name!r}, base_url={self.base_url!r})"
+    def auth_headers(self, api_key: str) -> dict[str, str]:
+        return {"authorization": f"Bearer {api_key}"}
 
-    async def generate(
+    def request_body(
         self,
         input: list[ChatMessage],
         tools: list[ToolInfo],
         tool_choice: ToolChoice | None,
         config: GenerateConfig,
-    ) -> ModelOutput:
-        body = chat_request(self.model_name, input, tools, tool_choice, config)
-        return await self._http.post_parsed(
-            f"{self.base_url}/chat/completions", self._headers, body, reply_key="choices",
-            parse=lambda data, raw: parse_chat_completion(data, raw, self.model_name),
-        )
+    ) -> dict[str, Any]:
+        return chat_request(self.model_name, input, tools, tool_choice, config)
 
-    async def aclose(self) -> None:
-        await self._http.aclose()
+    def parse_reply(self, data: dict[str, Any], raw: str) -> ModelOutput:
+        return parse_chat_completion(data, raw, self.model_name)
 
 
 def chat_request(
