@@ -5,9 +5,8 @@
 The server (evalkit.testing's ProviderServer) runs in its own process on
 127.0.0.1, so it does not compete with the client for the GIL. The ideal rate
 is connections / delay (500 samples/s for 50 connections and 100 ms); the
-target is >= 90% of it. Medians over --runs. The timing covers the whole eval()
-(header, connection set-up, every sample, footer); only importing httpx, a
-one-time process cost, happens before it.
+target is >= 90% of it. Medians over --runs. The timing covers the whole eval():
+header, connection set-up, every sample, footer.
 """
 
 from __future__ import annotations
@@ -23,7 +22,6 @@ import time
 
 CLIENT = r"""
 import sys, time
-import httpx  # a one-time import cost (~0.15 s), not throughput: kept out of the timing
 from evalkit import Task, eval
 from evalkit.dataset import Sample
 from evalkit.scorer import includes

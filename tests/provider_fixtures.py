@@ -88,3 +88,14 @@ def open_model() -> ServedModel:
 def model_events() -> RecordedEvents:
     """``async with model_events() as events``: the model events recorded in the block."""
     return recorded_events
+
+
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "REQUEST_METHOD")
+
+
+@pytest.fixture
+def no_proxy_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No proxy from the shell running the tests: each test sets its own."""
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)

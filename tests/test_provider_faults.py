@@ -19,7 +19,6 @@ from evalkit.errors import (
     QuotaExhaustedError,
 )
 from evalkit.model import GenerateConfig, Model, _retry, get_model
-from evalkit.model._providers._pool import SHARD_SIZE, shard_sizes
 from evalkit.model._providers.openai import OpenAIAPI
 from evalkit.testing import Fault, ProviderServer
 
@@ -197,57 +196,46 @@ async def test_connection_refused_is_retried_then_transient() -> None:
 
 
 @pytest.mark.anyio
-async def test_pooled_clients_are_reused_and_closed(
+async def test_connections_are_reused_and_closed(
     provider_server: ProviderServer, open_model: ServedModel
 ) -> None:
-    """Calls share the model's pooled clients, sized by max_connections; aclose releases them."""
+    """Sequential calls share one keep-alive connection; aclose closes it."""
     async with open_model(provider_server, max_connections=20) as model:
         assert isinstance(model.api, OpenAIAPI)
         pool = model.api._http.pool
-        await model.generate("a")
-        clients = [shard.client for shard in pool._shards]
-        await model.generate("b")
-        assert [shard.client for shard in pool._shards] == clients
-        assert [shard.capacity for shard in pool._shards] == [10, 10]
-    assert not pool.is_open
-
-
-@pytest.mark.parametrize(
-    ("max_connections", "sizes"),
-    [(1, [1]), (10, [10]), (16, [16]), (17, [9, 8]), (40, [14, 13, 13]), (0, [1])],
-)
-def test_connections_split_into_small_pools(max_connections: int, sizes: list[int]) -> None:
-    """max_connections is split evenly into pools of at most SHARD_SIZE connections."""
-    assert shard_sizes(max_connections) == sizes
-
-
-def test_many_connections_stay_small_pools() -> None:
-    """200 connections become pools of at most 16 that add up to 200."""
-    sizes = shard_sizes(200)
-    assert sum(sizes) == 200
-    assert max(sizes) <= SHARD_SIZE
+        for prompt in ("a", "b", "c"):
+            await model.generate(prompt)
+        assert pool.idle_connections == 1
+    assert pool.idle_connections == 0
+    ports = {request.client_port for request in provider_server.requests}
+    assert len(ports) == 1
 
 
 @pytest.mark.anyio
-async def test_request_goes_to_the_pool_with_most_room(
+async def test_concurrent_calls_open_one_connection_each(
     provider_server: ProviderServer, open_model: ServedModel
 ) -> None:
-    """A busy pool is skipped for one with free connections."""
-    async with open_model(provider_server, max_connections=40) as model:
+    """Calls in flight together each get a connection, all kept for reuse afterwards."""
+    provider_server.delay = 0.05
+    async with open_model(provider_server, max_connections=8) as model:
         assert isinstance(model.api, OpenAIAPI)
-        pool = model.api._http.pool
-        await model.generate("warm up")
-        first, second, third = pool._shards
-        first.in_flight, second.in_flight, third.in_flight = 14, 10, 12
-        assert pool._least_busy() is second
-        first.in_flight = second.in_flight = third.in_flight = 0
+        async with anyio.create_task_group() as group:
+            for index in range(8):
+                group.start_soon(model.generate, f"q{index}")
+        assert model.api._http.pool.idle_connections == 8
+        async with anyio.create_task_group() as group:
+            for index in range(8):
+                group.start_soon(model.generate, f"again{index}")
+    first, second = provider_server.requests[:8], provider_server.requests[8:]
+    assert {r.client_port for r in second} == {r.client_port for r in first}
+    assert len({r.client_port for r in first}) == 8
 
 
 def test_default_max_connections(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without --max-connections a model allows 10 concurrent calls."""
     model = get_model("openai/m", base_url="http://127.0.0.1:9/v1")
     assert model.api.max_connections() == 10
-    assert model.limiter.total_tokens == 10
+    assert model.limiter.max_value == 10
 
 
 def test_client_is_remade_in_a_new_event_loop(provider_server: ProviderServer) -> None:

@@ -6,7 +6,6 @@ import json
 from datetime import datetime, timezone
 from email.utils import format_datetime
 
-import httpx
 import pytest
 
 from evalkit.errors import (
@@ -28,6 +27,14 @@ from evalkit.model._providers._classify import (
     matching_rule,
     parse_retry_after,
     redact,
+)
+from evalkit.model._providers._connection import (
+    CertificateRejected,
+    ConnectFailed,
+    ConnectionLost,
+    ProxyRefused,
+    RequestNotSendable,
+    TimedOut,
 )
 
 
@@ -266,18 +273,14 @@ def test_status_error_redacts_echoed_key() -> None:
 
 
 TRANSPORT_CASES = [
-    (httpx.ConnectError("[Errno 111] Connection refused"), ModelTransientError, "connection"),
-    (httpx.ConnectTimeout("timed out"), ModelTransientError, "timed out"),
-    (httpx.ReadTimeout("timed out"), ModelTransientError, "timed out"),
-    (httpx.PoolTimeout("timed out"), ModelTransientError, "timed out"),
-    (httpx.RemoteProtocolError("Server disconnected"), ModelTransientError, "connection"),
-    (httpx.ReadError("reset"), ModelTransientError, "connection"),
-    (httpx.ProxyError("proxy down"), ModelTransientError, "connection"),
-    (httpx.DecodingError("bad gzip"), ModelTransientError, "decoded"),
-    (httpx.UnsupportedProtocol("Request URL is missing a scheme"), ModelFatalError, "http://"),
-    (httpx.InvalidURL("Invalid port"), ModelFatalError, "not a valid URL"),
-    (httpx.LocalProtocolError("Illegal header value"), ModelFatalError, "could not be sent"),
-    (httpx.TooManyRedirects("redirects"), ModelRequestError, "redirects"),
+    (ConnectFailed("127.0.0.1:9: [Errno 111] Connection refused"), ModelTransientError,
+     "connection"),
+    (TimedOut("waiting for the reply took over 600 s"), ModelTransientError, "timed out"),
+    (ConnectionLost("the server closed the connection without replying"),
+     ModelTransientError, "connection"),
+    (ProxyRefused("the proxy answered HTTP 407 to CONNECT"), ModelFatalError, "HTTPS_PROXY"),
+    (CertificateRejected("certificate verify failed"), ModelFatalError, "SSL_CERT_FILE"),
+    (RequestNotSendable("Illegal header value"), ModelFatalError, "could not be sent"),
 ]
 
 
@@ -287,7 +290,7 @@ TRANSPORT_CASES = [
     ids=[type(case[0]).__name__ for case in TRANSPORT_CASES],
 )
 def test_transport_row(exc: Exception, expected: type[ModelError], phrase: str) -> None:
-    """Each httpx failure before a reply maps to the expected error class."""
+    """Each transport failure before a reply maps to the expected error class."""
     error = classify_transport_error(exc, provider="OpenAI", secret=None)
     assert type(error) is expected
     assert phrase in str(error)
@@ -302,17 +305,29 @@ def test_every_transport_row_is_tested() -> None:
     assert reached == {rule.exception for rule in TRANSPORT_TABLE}
 
 
-def test_non_httpx_exception_is_not_classified() -> None:
+def test_other_exception_is_not_classified() -> None:
     """A bug in our own code is not disguised as a provider failure."""
     assert classify_transport_error(ValueError("bug"), provider="OpenAI", secret=None) is None
 
 
 def test_transport_error_redacts_key() -> None:
-    """An httpx message quoting the key (h11 quotes bad headers) is masked."""
-    exc = httpx.LocalProtocolError("Illegal header value b'Bearer sk-xyz-777\\n'")
+    """A transport message quoting the key (h11 quotes bad headers) is masked."""
+    exc = RequestNotSendable("Illegal header value b'Bearer sk-xyz-777\\n'")
     error = classify_transport_error(exc, provider="OpenAI", secret="sk-xyz-777")
     assert error is not None
     assert "sk-xyz-777" not in str(error)
+
+
+def test_short_key_is_masked_only_as_a_whole_word() -> None:
+    """A short local key ("k") is masked where it stands alone, not inside other words."""
+    error = classify_status(
+        OPENAI_TABLE, provider="OpenAI", status=401,
+        body=openai_body("Incorrect API key provided: k. Check your key."),
+        headers={}, secret="k",
+    )
+    assert "provided: ***." in str(error)
+    assert "Check your key" in str(error)
+    assert "check OPENAI_API_KEY" in str(error)
 
 
 NOW = 1_700_000_000.0

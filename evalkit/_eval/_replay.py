@@ -23,7 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 from .._util._hash import sha256_file
 
 # evalkit's own dependencies: they shape requests, parsing and the log itself.
-CORE_PACKAGES = ("pydantic", "anyio", "httpx", "zstandard")
+CORE_PACKAGES = ("pydantic", "anyio", "httpx", "h11", "zstandard")
 _GIT_TIMEOUT = 5.0
 
 

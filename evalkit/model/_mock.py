@@ -57,8 +57,9 @@ class MockLLM(ModelAPI):
         tool_choice: ToolChoice | None,
         config: GenerateConfig,
     ) -> ModelOutput:
-        if self.delay:
-            await anyio.sleep(self.delay)
+        # Suspend once, as a call over the network would: concurrent samples
+        # interleave, and Ctrl-C and the progress display get their turn.
+        await anyio.sleep(self.delay)
         output = self._next_output(input)
         if isinstance(output, str):
             output = ModelOutput.from_content(f"mockllm/{self.model_name}", output)

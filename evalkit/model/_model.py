@@ -37,17 +37,19 @@ class Model:
         self.usage = ModelUsage()
         self.retries = 0
         self.calls = 0
-        self._limiter: anyio.CapacityLimiter | None = None
+        self._limiter: anyio.Semaphore | None = None
 
     def __repr__(self) -> str:
         return f"Model({self.name!r})"
 
     @property
-    def limiter(self) -> anyio.CapacityLimiter:
+    def limiter(self) -> anyio.Semaphore:
+        """Bounds this model's calls in flight to its ``max_connections``."""
         if self._limiter is None:
-            self._limiter = anyio.CapacityLimiter(
-                self.config.max_connections or self.api.max_connections()
-            )
+            slots = self.config.max_connections or self.api.max_connections()
+            # fast_acquire: a free slot is taken without yielding to the event
+            # loop, which under load would delay the call by a loop iteration.
+            self._limiter = anyio.Semaphore(slots, max_value=slots, fast_acquire=True)
         return self._limiter
 
     async def generate(

@@ -1,7 +1,7 @@
 """The built-in model providers and ``get_model``.
 
 A fixed table, imported lazily so that ``evalkit eval --model mockllm/model``
-never imports httpx provider code it does not use.
+never imports HTTP provider code it does not use.
 """
 
 from __future__ import annotations

@@ -237,6 +237,8 @@ class RecordedRequest:
     headers: dict[str, str]
     text: str
     json: Any = None
+    client_port: int = 0
+    """The client's port: requests with the same one came over the same connection."""
 
 
 class ProviderServer:
@@ -393,7 +395,8 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             decoded = None
         headers = {key.lower(): value for key, value in self.headers.items()}
-        request = RecordedRequest("POST", self.path, headers, text, decoded)
+        request = RecordedRequest("POST", self.path, headers, text, decoded,
+                                  self.client_address[1])
         fault = self.owner._record(request)
         if fault is not None and fault.kind != "slow":
             self._perform(fault)

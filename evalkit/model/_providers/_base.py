@@ -19,6 +19,7 @@ from .._tool_info import ToolChoice, ToolInfo
 from ._classify import StatusRule
 from ._endpoint import resolve_endpoint
 from ._http import JsonClient
+from ._proxy import proxy_for
 
 
 class HttpModelAPI(ModelAPI):
@@ -59,6 +60,7 @@ class HttpModelAPI(ModelAPI):
             table=self.table,
             max_connections=config.max_connections or self.max_connections(),
             secret=endpoint.api_key,
+            proxy=proxy_for(endpoint.base_url),
         )
 
     @abstractmethod

@@ -113,28 +113,33 @@ ANTHROPIC_TABLE: tuple[StatusRule, ...] = (
 )
 
 
+TRANSPORT_MODULE = "evalkit.model._providers._connection"
+
+
 @dataclass(frozen=True)
 class TransportRule:
-    """A failure before any HTTP status arrived, matched by httpx exception class name."""
+    """A failure before any HTTP status arrived, matched by exception class name."""
 
     exception: str
     error: type[ModelError]
     reason: str
 
 
-# Names, not classes, so this module never imports httpx. Subclasses come
-# before their bases (UnsupportedProtocol and LocalProtocolError are
-# TransportErrors, which are otherwise transient).
+# Names, not classes, so this module never imports the transport; each row
+# is a ``_connection.TransportError`` subclass, and subclasses come before
+# their bases (CertificateRejected is a ConnectFailed).
 TRANSPORT_TABLE: tuple[TransportRule, ...] = (
-    TransportRule("UnsupportedProtocol", ModelFatalError,
-                  "the base URL must start with http:// or https://"),
-    TransportRule("InvalidURL", ModelFatalError, "the base URL is not a valid URL"),
-    TransportRule("LocalProtocolError", ModelFatalError,
+    TransportRule("RequestNotSendable", ModelFatalError,
                   "the request could not be sent (an API key or header with bad characters?)"),
-    TransportRule("TimeoutException", ModelTransientError, "timed out"),
-    TransportRule("TransportError", ModelTransientError, "connection failed"),
-    TransportRule("DecodingError", ModelTransientError, "reply could not be decoded"),
-    TransportRule("TooManyRedirects", ModelRequestError, "too many redirects; check the base URL"),
+    TransportRule("ProxyRefused", ModelFatalError,
+                  "the proxy refused the connection; check HTTPS_PROXY, HTTP_PROXY or "
+                  "ALL_PROXY, or list the host in NO_PROXY"),
+    TransportRule("CertificateRejected", ModelFatalError,
+                  "the server's TLS certificate did not verify; behind a TLS-inspecting "
+                  "proxy, set SSL_CERT_FILE or SSL_CERT_DIR to a bundle with its CA"),
+    TransportRule("TimedOut", ModelTransientError, "timed out"),
+    TransportRule("ConnectFailed", ModelTransientError, "connection failed"),
+    TransportRule("ConnectionLost", ModelTransientError, "connection failed"),
 )
 
 
@@ -170,8 +175,8 @@ def classify_status(
 def classify_transport_error(
     exc: Exception, *, provider: str, secret: str | None
 ) -> ModelError | None:
-    """The error for an httpx exception raised before a reply; None if not an httpx one."""
-    names = {cls.__name__ for cls in type(exc).__mro__ if cls.__module__.startswith("httpx")}
+    """The error for a transport failure before a reply; None for any other exception."""
+    names = {cls.__name__ for cls in type(exc).__mro__ if cls.__module__ == TRANSPORT_MODULE}
     for rule in TRANSPORT_TABLE:
         if rule.exception in names:
             detail = str(exc) or type(exc).__name__
@@ -224,8 +229,15 @@ def _parse_float(value: str | None) -> float | None:
     return number if math.isfinite(number) else None
 
 
+SHORT_SECRET = 8
+"""Below this length a key is masked only as a whole word: masking every "k"
+of a local server's key "k" would garble the message around it."""
+
+
 def redact(text: str, secret: str | None) -> str:
     """``text`` with every occurrence of ``secret`` masked (a key a server echoed back)."""
     if not secret:
         return text
-    return text.replace(secret, "***")
+    if len(secret) >= SHORT_SECRET:
+        return text.replace(secret, "***")
+    return re.sub(rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])", "***", text)

@@ -7,6 +7,7 @@ Explicit arguments (``--model-base-url``, ``-M base_url=...``,
 from __future__ import annotations
 
 import os
+import urllib.parse
 from dataclasses import dataclass
 
 from ...errors import UsageError
@@ -32,10 +33,10 @@ def resolve_endpoint(
     """
     key_env, url_env = f"{env_prefix}_API_KEY", f"{env_prefix}_BASE_URL"
     url = (base_url or os.environ.get(url_env) or default_base_url).strip().rstrip("/")
-    if not url.startswith(("http://", "https://")):
+    problem = base_url_problem(url)
+    if problem:
         raise UsageError(
-            f"base URL {url!r} must start with http:// or https://; "
-            f"check --model-base-url, -M base_url or {url_env}"
+            f"base URL {url!r} {problem}; check --model-base-url, -M base_url or {url_env}"
         )
     key = (api_key if api_key is not None else os.environ.get(key_env, "")).strip() or None
     if key is not None and not (key.isascii() and key.isprintable()):
@@ -49,3 +50,21 @@ def resolve_endpoint(
             f"a local compatible server needs only a base URL ({url_env} or --model-base-url)"
         )
     return Endpoint(base_url=url, api_key=key)
+
+
+def base_url_problem(url: str) -> str | None:
+    """What is wrong with ``url`` as a base URL, or None if nothing is."""
+    if not url.startswith(("http://", "https://")):
+        return "must start with http:// or https://"
+    if not url.isascii():
+        return "must be ASCII (write an international domain name in its xn-- form)"
+    if any(char.isspace() or not char.isprintable() for char in url):
+        return "contains spaces or control characters (percent-encode them, e.g. %20)"
+    if "#" in url:
+        return "has a #fragment, which is never sent to the server"
+    parts = urllib.parse.urlsplit(url)
+    try:
+        parts.port  # noqa: B018 -- reading it validates it
+    except ValueError:
+        return "has an invalid port"
+    return None if parts.hostname else "has no host"

@@ -1,23 +1,18 @@
-"""One JSON POST to a provider: its reply decoded, or its failure classified.
-
-httpx is imported when the first request is made, never at ``import
-evalkit.model`` time, so an eval of ``mockllm/model`` starts fast.
-"""
+"""One JSON POST to a provider: its reply decoded, or its failure classified."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from ...errors import ModelTransientError
 from ._classify import StatusRule, classify_status, classify_transport_error, redact
+from ._connection import HttpReply
 from ._pool import ConnectionPool
+from ._proxy import Proxy
 
 T = TypeVar("T")
-
-if TYPE_CHECKING:
-    import httpx
 
 
 class JsonClient:
@@ -30,10 +25,11 @@ class JsonClient:
         table: tuple[StatusRule, ...],
         max_connections: int,
         secret: str | None,
+        proxy: Proxy | None = None,
     ) -> None:
         self.provider = provider
         self.table = table
-        self.pool = ConnectionPool(max_connections)
+        self.pool = ConnectionPool(max_connections, proxy)
         self._secret = secret
 
     def __repr__(self) -> str:
@@ -48,17 +44,17 @@ class JsonClient:
         ``content``); a 200 without it is an error reported in the body,
         as some OpenAI-compatible gateways do, or a garbled reply.
         """
-        response = await self._send(url, headers, body)
-        text = response.text
-        if not 200 <= response.status_code < 300:
-            raise self._status_error(response.status_code, text, response.headers)
+        reply = await self._send(url, headers, body)
+        text = reply.text
+        if not 200 <= reply.status < 300:
+            raise self._status_error(reply.status, text, reply.headers)
         try:
             data = json.loads(text)
         except ValueError as exc:
             # Transient: proxies and overloaded servers truncate replies.
             raise ModelTransientError(
                 redact(
-                    f"{self.provider} API: malformed JSON in a {response.status_code} reply: "
+                    f"{self.provider} API: malformed JSON in a {reply.status} reply: "
                     f"{text[:200]!r}",
                     self._secret,
                 )
@@ -90,7 +86,7 @@ class JsonClient:
 
     async def _send(
         self, url: str, headers: dict[str, str], body: dict[str, Any]
-    ) -> httpx.Response:
+    ) -> HttpReply:
         try:
             return await self.pool.post(url, headers=headers, content=json.dumps(body).encode())
         except Exception as exc:

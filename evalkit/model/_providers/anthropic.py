@@ -1,4 +1,4 @@
-"""``anthropic/<model>``: the Anthropic Messages protocol over httpx.
+"""``anthropic/<model>``: the Anthropic Messages protocol over HTTP (see ``_connection``).
 
 One call is one attempt; ``Model`` retries what the table in
 :mod:`._classify` calls transient.

@@ -1,4 +1,4 @@
-"""``openai/<model>``: the Chat Completions protocol over httpx.
+"""``openai/<model>``: the Chat Completions protocol over HTTP (see ``_connection``).
 
 Works with OpenAI and every compatible server (vLLM, Ollama, LM Studio,
 OpenRouter...): point ``OPENAI_BASE_URL`` or ``--model-base-url`` at it.
