@@ -72,3 +72,13 @@ def test_loader_errors_name_the_problem(tmp_path: Path) -> None:
     other.write_text('{"question": "a"}\n')
     with pytest.raises(DatasetError, match=r"no 'input' field.*FieldSpec"):
         json_dataset(other)
+
+
+def test_unloggable_sample_is_refused_before_the_run(log_dir: Path) -> None:
+    """A sample with a lone surrogate is a DatasetError naming it, and no log is started."""
+    from evalkit import Task, eval
+
+    samples = [Sample(input="fine", target="x"), Sample(input="bad \ud800 text", target="x")]
+    with pytest.raises(DatasetError, match=r"sample 2 .*lone surrogate"):
+        eval(Task(dataset=samples), model="mockllm/model", log_dir=str(log_dir), display="none")
+    assert not log_dir.exists() or list(log_dir.iterdir()) == []

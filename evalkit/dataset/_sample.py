@@ -7,8 +7,10 @@ from collections.abc import Iterator, Sequence
 from typing import Any, overload
 
 from pydantic import BaseModel, Field
+from pydantic_core import PydanticSerializationError
 
 from .._util._hash import sha256_json
+from ..errors import DatasetError
 from ..model import ChatMessage
 
 
@@ -65,7 +67,7 @@ class Dataset(Sequence[Sample]):
             # One sample at a time: a list of every sample's dump would double peak memory.
             digest = hashlib.sha256()
             for sample in self._samples:
-                digest.update(sample.model_dump_json().encode())
+                digest.update(_sample_json(sample))
                 digest.update(b"\n")
             self._sha256 = digest.hexdigest()
         return self._sha256
@@ -94,3 +96,16 @@ class Dataset(Sequence[Sample]):
 
 class MemoryDataset(Dataset):
     """A dataset built from a list of samples in memory."""
+
+
+def _sample_json(sample: Sample) -> bytes:
+    """``sample`` as JSON bytes; a DatasetError if it cannot be (it could never be logged)."""
+    try:
+        return sample.model_dump_json().encode()
+    except PydanticSerializationError as exc:
+        raise DatasetError(
+            f"sample {sample.id!r} cannot be written to a log ({exc}); a string in it most "
+            "likely holds a lone surrogate, from text decoded with errors='surrogateescape'. "
+            "Clean it before building the Sample, e.g. "
+            "text.encode('utf-8', 'replace').decode('utf-8')"
+        ) from exc
