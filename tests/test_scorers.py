@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -103,3 +104,27 @@ def test_model_graded_qa_grades_with_the_evaluated_model(log_dir: object) -> Non
                  display="none")
     assert log.results is not None
     assert log.results.scores[0].metrics["accuracy"].value == 1.0
+
+
+def test_nan_score_round_trips_through_the_log(log_dir: Path) -> None:
+    """A NaN score (logged as null: JSON has no NaN) reads back as NaN; the log stays readable."""
+    from evalkit import Task, eval
+    from evalkit.dataset import Sample
+    from evalkit.log import read_eval_log
+    from evalkit.scorer import Score, accuracy, scorer
+
+    @scorer(metrics=[accuracy()])
+    def not_a_number() -> Scorer:
+        async def score(state: TaskState, target: Target) -> Score:
+            return Score(value=float("nan"))
+
+        return score
+
+    task = Task(dataset=[Sample(input="a", target="a")], scorer=not_a_number())
+    [log] = eval(task, model="mockllm/model", log_dir=str(log_dir), display="none")
+    read = read_eval_log(str(log.location))
+    [sample] = read.samples or []
+    value = (sample.scores or {})["not_a_number"].value
+    assert isinstance(value, float) and math.isnan(value)
+    assert read.results is not None
+    assert math.isnan(read.results.scores[0].metrics["accuracy"].value)

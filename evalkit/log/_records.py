@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .._transcript import Event
 from ..model import ChatMessage, ModelOutput, ModelUsage
@@ -101,6 +101,13 @@ class EvalSample(_Record):
 class EvalMetric(_Record):
     name: str
     value: float
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _null_is_nan(cls, value: Any) -> Any:
+        # JSON has no NaN: a NaN metric (the mean of NaN scores) is written
+        # as null, and must read back, not make the footer unreadable.
+        return float("nan") if value is None else value
 
 
 class EvalScore(_Record):

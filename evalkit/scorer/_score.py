@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 
 CORRECT = "C"
 INCORRECT = "I"
@@ -21,6 +21,13 @@ class Score(BaseModel):
     answer: str | None = None
     explanation: str | None = None
     metadata: dict[str, Any] | None = None
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _null_is_nan(cls, value: Any) -> Any:
+        # JSON has no NaN: a NaN score is written to the log as null and
+        # read back as NaN, so the log stays readable.
+        return float("nan") if value is None else value
 
 
 _LETTER_VALUES = {CORRECT: 1.0, INCORRECT: 0.0, PARTIAL: 0.5, NOANSWER: 0.0}
