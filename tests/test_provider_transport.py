@@ -243,6 +243,7 @@ async def test_large_request_goes_through(
     ("https://bücher.example/v1", "must be ASCII"),
     ("http:///v1", "has no host"),
     ("http://:8080/v1", "has no host"),
+    (f"http://{'a' * 64}.example.com/v1", "invalid host name"),
     ("http://127.0.0.1:8000/v 1", "contains spaces"),
     ("http://127.0.0.1:8000/v1#chat", "#fragment"),
 ])

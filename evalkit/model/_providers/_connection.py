@@ -84,6 +84,11 @@ class HttpReply:
         return self.body.decode("utf-8", errors="replace")
 
 
+MAX_HEAD_SIZE = 100 * 1024
+"""Longest reply head (status line and headers) read, as httpcore allows. h11's
+default, 16 KB, fails replies whose larger head arrives in more than one read."""
+
+
 class _StreamProtocol(asyncio.Protocol):
     """Buffers what arrives on one connection and wakes the reader waiting for it.
 
@@ -154,7 +159,7 @@ class HttpConnection:
     def __init__(self, transport: asyncio.Transport, protocol: _StreamProtocol) -> None:
         self._transport = transport
         self._protocol = protocol
-        self._h11 = h11.Connection(h11.CLIENT)
+        self._h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD_SIZE)
         self.last_used = asyncio.get_running_loop().time()
 
     @property
@@ -324,5 +329,8 @@ async def open_tunnel(
         raise
     if not 200 <= reply.status < 300:
         connection.close()
-        raise ProxyRefused(f"the proxy answered HTTP {reply.status} to CONNECT {authority}")
+        refusal = f"the proxy answered HTTP {reply.status} to CONNECT {authority}"
+        if reply.status >= 500 or reply.status in (408, 429):
+            raise ConnectFailed(refusal)  # it could not reach the host, or is busy: retry
+        raise ProxyRefused(refusal)
     return await start_tls(connection, host, tls, timeouts.connect)

@@ -67,4 +67,10 @@ def base_url_problem(url: str) -> str | None:
         parts.port  # noqa: B018 -- reading it validates it
     except ValueError:
         return "has an invalid port"
-    return None if parts.hostname else "has no host"
+    if not parts.hostname:
+        return "has no host"
+    try:
+        parts.hostname.encode("idna")  # what the connection will do with it
+    except UnicodeError:
+        return "has an invalid host name (a part longer than 63 characters, or empty)"
+    return None

@@ -25,7 +25,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ...errors import ModelTransientError, UsageError
-from ._connection import HttpConnection, HttpReply, Timeouts, open_connection, open_tunnel
+from ._connection import (
+    HttpConnection,
+    HttpReply,
+    ProxyRefused,
+    Timeouts,
+    open_connection,
+    open_tunnel,
+)
 from ._proxy import Proxy
 
 if TYPE_CHECKING:
@@ -86,17 +93,24 @@ class ConnectionPool:
     async def post(self, url: str, *, headers: dict[str, str], content: bytes) -> HttpReply:
         """The reply to a POST of ``content``; a ``TransportError`` if none arrived."""
         origin, target = split_url(url)
+        # No Accept-Encoding would mean any coding is acceptable (RFC 9110), brotli too.
         request_headers = [("host", origin.authority), ("user-agent", USER_AGENT),
-                           *headers.items()]
+                           ("accept-encoding", "identity"), *headers.items()]
         if self.proxy is not None and origin.scheme == "http":
             target = url  # a plain-HTTP proxy is sent the whole URL
             request_headers += self.proxy.headers
         connection = self._take_idle(origin) or await self._connect(origin)
         reply = await connection.request("POST", target, request_headers, content, TIMEOUTS)
-        if connection.reusable and len(self._idle[origin]) < self.max_connections:
+        # Not into a pool closed while this call was in flight: nothing would close it.
+        if (connection.reusable and self._loop is asyncio.get_running_loop()
+                and len(self._idle[origin]) < self.max_connections):
             self._idle[origin].append(connection)
         else:
             connection.close()
+        if reply.status == 407 and self.proxy is not None and origin.scheme == "http":
+            # Proxy Authentication Required: the proxy itself answered, not the provider.
+            raise ProxyRefused(f"the proxy {self.proxy!r} answered HTTP 407: it wants "
+                               "credentials (http://user:password@host:port)")
         return _decoded(reply)
 
     async def aclose(self) -> None:

@@ -34,7 +34,9 @@ def proxy_for(base_url: str) -> Proxy | None:
     target = urllib.parse.urlsplit(base_url)
     proxies = urllib.request.getproxies_environment()
     bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]  # not in typeshed
-    if target.hostname and bypass(target.hostname, proxies):
+    port = target.port or (443 if target.scheme == "https" else 80)
+    # "host:port": NO_PROXY entries with a port ("localhost:8000") match too, as in httpx.
+    if target.hostname and bypass(f"{target.hostname}:{port}", proxies):
         return None
     for name in (target.scheme, "all"):
         if proxies.get(name):
@@ -52,7 +54,9 @@ def parse_proxy(url: str, source: str = "HTTPS_PROXY, HTTP_PROXY or ALL_PROXY") 
     except ValueError:
         port = 0
     if parts.scheme != "http" or not parts.hostname or not port:
-        shown = url if not parts.password else url.replace(parts.password, "***")
+        # Credentials masked whole: a token is sometimes given as the user name.
+        shown = url if "@" not in parts.netloc else url.replace(
+            parts.netloc.rsplit("@", 1)[0], "***", 1)
         raise UsageError(
             f"proxy {shown!r} (from {source}) is not supported: "
             "evalkit speaks to http://host:port proxies; fix the variable, or list the "
