@@ -6,11 +6,12 @@ sample, and a footer (:class:`EvalFooter`); :class:`EvalLog` joins them.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from .._transcript import Event
+from .._util._nan import NULL_IS_NAN
 from ..model import ChatMessage, ModelOutput, ModelUsage
 from ..scorer import Score
 
@@ -100,14 +101,8 @@ class EvalSample(_Record):
 
 class EvalMetric(_Record):
     name: str
-    value: float
-
-    @field_validator("value", mode="before")
-    @classmethod
-    def _null_is_nan(cls, value: Any) -> Any:
-        # JSON has no NaN: a NaN metric (the mean of NaN scores) is written
-        # as null, and must read back, not make the footer unreadable.
-        return float("nan") if value is None else value
+    value: Annotated[float, NULL_IS_NAN]
+    """NaN (the mean of NaN scores) is written as null and read back as NaN."""
 
 
 class EvalScore(_Record):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel
+
+from .._util._nan import NULL_IS_NAN
 
 CORRECT = "C"
 INCORRECT = "I"
@@ -17,17 +19,11 @@ Value = str | int | float | bool | list[Any] | dict[str, Any]
 class Score(BaseModel):
     """A scorer's verdict on one sample."""
 
-    value: Value
+    value: Annotated[Value, NULL_IS_NAN]
+    """A NaN is logged as null and read back as NaN."""
     answer: str | None = None
     explanation: str | None = None
     metadata: dict[str, Any] | None = None
-
-    @field_validator("value", mode="before")
-    @classmethod
-    def _null_is_nan(cls, value: Any) -> Any:
-        # JSON has no NaN: a NaN score is written to the log as null and
-        # read back as NaN, so the log stays readable.
-        return float("nan") if value is None else value
 
 
 _LETTER_VALUES = {CORRECT: 1.0, INCORRECT: 0.0, PARTIAL: 0.5, NOANSWER: 0.0}

@@ -1,6 +1,7 @@
 """How an HTTP provider's failures map to evalkit's errors.
 
-Each provider has ONE table, below, read top to bottom; the first row whose
+Each provider has ONE table, built by ``status_table`` below (the providers
+differ only in the variables their hints name), read top to bottom; the first row whose
 status matches (and whose body pattern, if any, is found in the response
 body, case-insensitively) decides the error class. Keeping this as data means
 the whole policy can be read in one screen and is tested row by row.
@@ -62,55 +63,44 @@ class StatusRule:
         return self.body_pattern is None or re.search(self.body_pattern, body, re.I) is not None
 
 
-_OPENAI_KEY_HINT = "check OPENAI_API_KEY or -M api_key=..., and what the account may use"
-_ANTHROPIC_KEY_HINT = "check ANTHROPIC_API_KEY or -M api_key=..., and what the account may use"
 _QUOTA_HINT = "add credit or wait for the quota to reset"
 _REQUEST_HINT = "the provider refused this request; check the model name and generate options"
 
-OPENAI_TABLE: tuple[StatusRule, ...] = (
-    StatusRule((402,), QuotaExhaustedError, "payment required", hint=_QUOTA_HINT),
-    StatusRule((429,), QuotaExhaustedError, "quota exhausted", QUOTA_BODY, _QUOTA_HINT),
-    StatusRule((429,), ModelTransientError, "rate limited"),
-    StatusRule((400, 403), QuotaExhaustedError, "credit exhausted", CREDIT_TOO_LOW_BODY,
-               _QUOTA_HINT),
-    StatusRule((401,), AuthError, "API key refused", hint=_OPENAI_KEY_HINT),
-    StatusRule((403,), AuthError, "access denied", hint=_OPENAI_KEY_HINT),
-    StatusRule((408,), ModelTransientError, "request timeout"),
-    StatusRule((400,), ModelRequestError, "bad request", hint=_REQUEST_HINT),
-    StatusRule((404,), ModelRequestError, "not found",
-               hint="check the model name and the base URL (OPENAI_BASE_URL, --model-base-url)"),
-    StatusRule((413,), ModelRequestError, "request too large", hint=_REQUEST_HINT),
-    StatusRule((422,), ModelRequestError, "unprocessable request", hint=_REQUEST_HINT),
-    StatusRule((500, 502, 503, 504), ModelTransientError, "server error"),
-    StatusRule((529,), ModelTransientError, "overloaded"),
-    StatusRule(ANY_5XX, ModelTransientError, "server error"),
-    StatusRule(ANY_4XX, ModelRequestError, "request refused", hint=_REQUEST_HINT),
-    StatusRule(ANY_STATUS, ModelRequestError, "unexpected HTTP status",
-               hint="check the base URL (OPENAI_BASE_URL, --model-base-url)"),
-)
 
-ANTHROPIC_TABLE: tuple[StatusRule, ...] = (
-    StatusRule((402,), QuotaExhaustedError, "payment required", hint=_QUOTA_HINT),
-    StatusRule((429,), QuotaExhaustedError, "quota exhausted", QUOTA_BODY, _QUOTA_HINT),
-    StatusRule((429,), ModelTransientError, "rate limited"),
-    # Anthropic answers 400 invalid_request_error "Your credit balance is too low".
-    StatusRule((400, 403), QuotaExhaustedError, "credit exhausted", CREDIT_TOO_LOW_BODY,
-               _QUOTA_HINT),
-    StatusRule((401,), AuthError, "API key refused", hint=_ANTHROPIC_KEY_HINT),
-    StatusRule((403,), AuthError, "access denied", hint=_ANTHROPIC_KEY_HINT),
-    StatusRule((408,), ModelTransientError, "request timeout"),
-    StatusRule((400,), ModelRequestError, "bad request", hint=_REQUEST_HINT),
-    StatusRule((404,), ModelRequestError, "not found",
-               hint="check the model name and the base URL (ANTHROPIC_BASE_URL, --model-base-url)"),
-    StatusRule((413,), ModelRequestError, "request too large", hint=_REQUEST_HINT),
-    StatusRule((422,), ModelRequestError, "unprocessable request", hint=_REQUEST_HINT),
-    StatusRule((500, 502, 503, 504), ModelTransientError, "server error"),
-    StatusRule((529,), ModelTransientError, "overloaded"),
-    StatusRule(ANY_5XX, ModelTransientError, "server error"),
-    StatusRule(ANY_4XX, ModelRequestError, "request refused", hint=_REQUEST_HINT),
-    StatusRule(ANY_STATUS, ModelRequestError, "unexpected HTTP status",
-               hint="check the base URL (ANTHROPIC_BASE_URL, --model-base-url)"),
-)
+def status_table(env_prefix: str) -> tuple[StatusRule, ...]:
+    """The table of an HTTP provider whose key and base URL come from ``{env_prefix}_*``.
+
+    OpenAI and Anthropic classify alike; only the variables named in hints
+    differ. (Anthropic answers 400 "Your credit balance is too low", hence
+    the 400 row for credit.)
+    """
+    key_hint = f"check {env_prefix}_API_KEY or -M api_key=..., and what the account may use"
+    base_url = f"{env_prefix}_BASE_URL, --model-base-url"
+    return (
+        StatusRule((402,), QuotaExhaustedError, "payment required", hint=_QUOTA_HINT),
+        StatusRule((429,), QuotaExhaustedError, "quota exhausted", QUOTA_BODY, _QUOTA_HINT),
+        StatusRule((429,), ModelTransientError, "rate limited"),
+        StatusRule((400, 403), QuotaExhaustedError, "credit exhausted", CREDIT_TOO_LOW_BODY,
+                   _QUOTA_HINT),
+        StatusRule((401,), AuthError, "API key refused", hint=key_hint),
+        StatusRule((403,), AuthError, "access denied", hint=key_hint),
+        StatusRule((408,), ModelTransientError, "request timeout"),
+        StatusRule((400,), ModelRequestError, "bad request", hint=_REQUEST_HINT),
+        StatusRule((404,), ModelRequestError, "not found",
+                   hint=f"check the model name and the base URL ({base_url})"),
+        StatusRule((413,), ModelRequestError, "request too large", hint=_REQUEST_HINT),
+        StatusRule((422,), ModelRequestError, "unprocessable request", hint=_REQUEST_HINT),
+        StatusRule((500, 502, 503, 504), ModelTransientError, "server error"),
+        StatusRule((529,), ModelTransientError, "overloaded"),
+        StatusRule(ANY_5XX, ModelTransientError, "server error"),
+        StatusRule(ANY_4XX, ModelRequestError, "request refused", hint=_REQUEST_HINT),
+        StatusRule(ANY_STATUS, ModelRequestError, "unexpected HTTP status",
+                   hint=f"check the base URL ({base_url})"),
+    )
+
+
+OPENAI_TABLE = status_table("OPENAI")
+ANTHROPIC_TABLE = status_table("ANTHROPIC")
 
 
 TRANSPORT_MODULE = "evalkit.model._providers._connection"
