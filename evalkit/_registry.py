@@ -18,7 +18,9 @@ from types import ModuleType
 from typing import Any, TypeVar, cast, overload
 
 from ._task import Task, TaskOrigin
+from ._util._context import bound
 from ._util._hash import sha256_file
+from ._util._paths import TASK_DIRECTORY
 from .errors import TaskLoadError, TaskNotFoundError, UsageError
 
 TaskFunction = TypeVar("TaskFunction", bound=Callable[..., Task])
@@ -45,16 +47,19 @@ def task(
         @functools.wraps(inner)
         def make(*args: Any, **kwargs: Any) -> Task:
             try:
-                bound = signature.bind(*args, **kwargs)
+                arguments = signature.bind(*args, **kwargs)
             except TypeError as exc:
                 params = ", ".join(signature.parameters) or "none"
                 raise UsageError(
                     f"bad arguments for task {task_name!r}: {exc}; its parameters: {params}"
                 ) from None
-            made = inner(*args, **kwargs)
+            source = _source_file(inner)
+            # Relative data paths in the task function resolve against its file's directory.
+            with bound(TASK_DIRECTORY, Path(source).parent if source else None):
+                made = inner(*args, **kwargs)
             if not isinstance(made, Task):
                 raise UsageError(f"@task {task_name!r} returned {type(made).__name__}, not a Task")
-            made.origin = TaskOrigin(_source_file(inner), task_name, dict(bound.arguments))
+            made.origin = TaskOrigin(source, task_name, dict(arguments.arguments))
             if made.name is None:
                 made.name = task_name
             return made
@@ -99,7 +104,8 @@ def load_task_file(path: str | Path) -> ModuleType:
     sys.path.insert(0, str(source.parent))
     sys.modules[module_name] = module
     try:
-        spec.loader.exec_module(module)
+        with bound(TASK_DIRECTORY, source.parent):  # module-level data loads, too
+            spec.loader.exec_module(module)
     except Exception as exc:
         del sys.modules[module_name]
         raise _load_error(path, exc) from exc
