@@ -58,20 +58,34 @@ def iter_lines(path: str | Path) -> Iterator[bytes]:
     """Every complete JSON line of a log: header, samples, footer."""
     source = Path(path)
     with _open(source) as handle:
-        reader = zstandard.ZstdDecompressor().stream_reader(handle, read_across_frames=True)
         pending = b""
-        while True:
-            try:
-                chunk = reader.read(_CHUNK)
-            except zstandard.ZstdError as exc:
-                raise LogError(f"{source}: corrupt log data ({exc}); the samples before "
-                               "the damage can be read with `evalkit log dump`") from exc
-            if not chunk:
-                break
+        for chunk in _decoded_chunks(handle):
             lines = (pending + chunk).split(b"\n")
             pending = lines.pop()
             yield from (line for line in lines if line)
         # ``pending`` is a line torn by a crash mid-write: dropped.
+
+
+def _decoded_chunks(handle: BinaryIO) -> Iterator[bytes]:
+    """The decoded bytes of every zstd frame in ``handle``, in order.
+
+    One ``decompressobj`` per frame, fed by hand: ``stream_reader.read`` returns
+    empty, as if at the end, when an unfinished frame ends exactly at its input
+    buffer's boundary while decoded data is still pending (a killed log read short).
+    """
+    decoder = zstandard.ZstdDecompressor().decompressobj()
+    source = handle.name
+    while chunk := handle.read(_CHUNK):
+        while chunk:
+            try:
+                yield decoder.decompress(chunk)
+            except zstandard.ZstdError as exc:
+                raise LogError(f"{source}: corrupt log data ({exc}); the samples before "
+                               "the damage can be read with `evalkit log dump`") from exc
+            if not decoder.eof:
+                break
+            chunk = decoder.unused_data  # the next frame starts in this chunk
+            decoder = zstandard.ZstdDecompressor().decompressobj()
 
 
 def _open(source: Path) -> BinaryIO:
