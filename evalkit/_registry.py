@@ -12,6 +12,8 @@ import hashlib
 import importlib.util
 import inspect
 import sys
+import types
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -21,7 +23,7 @@ from ._task import Task, TaskOrigin
 from ._util._context import bound
 from ._util._hash import sha256_file
 from ._util._paths import TASK_DIRECTORY
-from .errors import TaskLoadError, TaskNotFoundError, UsageError
+from .errors import EvalkitError, TaskLoadError, TaskNotFoundError, UsageError
 
 TaskFunction = TypeVar("TaskFunction", bound=Callable[..., Task])
 _MARK = "__evalkit_task__"
@@ -53,10 +55,11 @@ def task(
                 raise UsageError(
                     f"bad arguments for task {task_name!r}: {exc}; its parameters: {params}"
                 ) from None
+            _check_text_for_numbers(inner, task_name, arguments.arguments)
             source = _source_file(inner)
             # Relative data paths in the task function resolve against its file's directory.
             with bound(TASK_DIRECTORY, Path(source).parent if source else None):
-                made = inner(*args, **kwargs)
+                made = _call_task(inner, task_name, args, kwargs)
             if not isinstance(made, Task):
                 raise UsageError(f"@task {task_name!r} returned {type(made).__name__}, not a Task")
             made.origin = TaskOrigin(source, task_name, dict(arguments.arguments))
@@ -68,6 +71,67 @@ def task(
         return cast(TaskFunction, make)
 
     return decorate(function) if function is not None else decorate
+
+
+def _call_task(
+    function: Callable[..., Any], task_name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """Call the ``@task`` body; an unexpected exception becomes one line naming the task."""
+    try:
+        return function(*args, **kwargs)
+    except EvalkitError:
+        raise  # already says what is wrong and how to fix it
+    except Exception as exc:
+        given = ", ".join(f"{key}={value!r}" for key, value in kwargs.items())
+        with_args = f" with arguments {given}" if given else ""
+        raise TaskLoadError(
+            f"task {task_name!r} ({_where(function)}) raised {type(exc).__name__} while "
+            f"building the task{with_args}: {exc}; fix the task function or its arguments "
+            "(-T) (--debug shows the traceback)"
+        ) from exc
+
+
+def _check_text_for_numbers(
+    function: Callable[..., Any], task_name: str, arguments: dict[str, Any]
+) -> None:
+    """Refuse text for an ``int``/``float``/``bool`` parameter: ``-T n=abc`` did not parse
+    as a number, and the task would fail later with an obscure error (or, worse, not)."""
+    try:
+        hints = typing.get_type_hints(function)
+    except Exception:  # unresolvable annotations (a NameError, ...): nothing to check
+        return
+    for name, value in arguments.items():
+        wanted = _scalar_types(hints.get(name))
+        if isinstance(value, str) and wanted and str not in wanted:
+            kind = " or ".join(t.__name__ for t in wanted)
+            raise UsageError(
+                f"task {task_name!r} ({_where(function)}): argument {name}={value!r} is not "
+                f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} (parameter {name}: {kind}); "
+                f"pass e.g. -T {name}={_EXAMPLES[wanted[0]]}"
+            )
+
+
+_EXAMPLES: dict[type, str] = {int: "10", float: "0.5", bool: "true"}
+
+
+def _scalar_types(annotation: Any) -> list[type]:
+    """``int``, ``float``, ``bool`` named by an annotation (``int | None`` too), else []."""
+    options = typing.get_args(annotation) if typing.get_origin(annotation) in (
+        typing.Union, types.UnionType) else (annotation,)
+    options = tuple(option for option in options if option is not type(None))
+    if not options or not all(option in (int, float, bool, str) for option in options):
+        return []
+    return list(options)
+
+
+def _where(function: Callable[..., Any]) -> str:
+    source = _source_file(function)
+    if source is None:
+        return "defined in Python"
+    try:
+        return str(Path(source).relative_to(Path.cwd()))
+    except ValueError:
+        return source
 
 
 def _source_file(function: Callable[..., Any]) -> str | None:

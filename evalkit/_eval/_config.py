@@ -7,13 +7,16 @@ Every CLI flag maps to a field of the same name (``--max-messages`` to
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .._policy import FailOnError, validate_fail_on_error
 from ..errors import UsageError
 from ..model import GenerateConfig
+
+if TYPE_CHECKING:
+    from .._task import Task
 
 Display = Literal["rich", "plain", "none"]
 
@@ -123,9 +126,30 @@ class EvalConfig(BaseModel):
             timeout=self.timeout, attempt_timeout=self.attempt_timeout, seed=self.seed,
         ))
 
-    def recorded(self) -> dict[str, Any]:
-        """The options that affect results, as written to the log header."""
+    def task_options(self, task: Task) -> dict[str, Any]:
+        """The options a run of ``task`` applies: each one given here (by ``eval()`` or
+        the CLI) wins over the Task's own value."""
+        def pick(given: Any, own: Any) -> Any:
+            return own if given is None else given
+
+        limits = task.limits
+        return {
+            "epochs": pick(self.epochs, task.epochs.epochs),
+            "epochs_reducer": pick(self.epochs_reducer, task.epochs.reducer),
+            "fail_on_error": pick(self.fail_on_error, task.fail_on_error),
+            "continue_on_fail": pick(self.continue_on_fail, task.continue_on_fail),
+            "retry_on_error": pick(self.retry_on_error, task.retry_on_error),
+            "max_messages": pick(self.max_messages, limits.messages),
+            "token_limit": pick(self.token_limit, limits.tokens),
+            "time_limit": pick(self.time_limit, limits.time),
+        }
+
+    def recorded(self, task: Task | None = None) -> dict[str, Any]:
+        """The options that affect results, as written to the log header: with ``task``,
+        the effective ones, whether ``eval()`` or the Task set them."""
         data = self.model_dump(mode="json", include=set(RESULT_OPTIONS))
+        if task is not None:
+            data.update(self.task_options(task))
         return {key: value for key, value in data.items() if value not in (None, {}, [])}
 
 

@@ -85,7 +85,7 @@ def build_spec(
         model=config.model, model_args=model_args_repr(config.model_args),
         model_base_url=config.model_base_url,
         generate_config=config.generate_config.model_dump(exclude_none=True),
-        config={**config.recorded(), "epochs": epochs_of(task, config)},
+        config=config.recorded(task),
         dataset=EvalDataset(
             name=dataset.name, location=dataset.location, samples=len(samples),
             sample_ids=ids[:_MAX_RECORDED_IDS], sha256=dataset.sha256,
