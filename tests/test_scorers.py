@@ -84,7 +84,7 @@ def test_metrics() -> None:
     values = [1.0, 0.0, 1.0, 1.0]
     assert accuracy()(values) == 0.75 and mean()(values) == 0.75
     assert math.isclose(stderr()(values), 0.5 / math.sqrt(4))
-    assert stderr()([1.0]) == 0.0 and accuracy()([]) == 0.0
+    assert stderr()([1.0]) == 0.0 and accuracy()([]) is None
 
 
 def test_model_graded_qa_grades_with_the_evaluated_model(log_dir: object) -> None:
@@ -107,7 +107,8 @@ def test_model_graded_qa_grades_with_the_evaluated_model(log_dir: object) -> Non
 
 
 def test_nan_score_round_trips_through_the_log(log_dir: Path) -> None:
-    """A NaN score (logged as null: JSON has no NaN) reads back as NaN; the log stays readable."""
+    """A NaN score (logged as null: JSON has no NaN) reads back as NaN; the log stays
+    readable; the sample is unscored, so the metric has no value."""
     from evalkit import Task, eval
     from evalkit.dataset import Sample
     from evalkit.log import read_eval_log
@@ -127,4 +128,4 @@ def test_nan_score_round_trips_through_the_log(log_dir: Path) -> None:
     value = (sample.scores or {})["not_a_number"].value
     assert isinstance(value, float) and math.isnan(value)
     assert read.results is not None
-    assert math.isnan(read.results.scores[0].metrics["accuracy"].value)
+    assert read.results.scores[0].metrics["accuracy"].value is None

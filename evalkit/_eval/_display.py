@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..log import EvalLog
+from ..scorer._metrics import format_metric
 from ._progress import TaskProgress
 
 PLAIN_INTERVAL = 5.0
@@ -145,7 +146,7 @@ def _result_rows(logs: Sequence[EvalLog]) -> list[tuple[str, ...]]:
     for log in logs:
         r = log.results
         metrics = ", ".join(
-            f"{score.name}/{name}={metric.value:.3f}"
+            f"{score.name}/{name}={format_metric(metric.value)}"
             for score in (r.scores if r else []) for name, metric in score.metrics.items())
         counts = ((r.total_samples, r.completed_samples, r.errored_samples, r.limited_samples,
                    r.cancelled_samples) if r else ("?",) * 5)

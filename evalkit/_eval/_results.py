@@ -6,6 +6,7 @@ usage), so memory stays small however many samples run.
 
 from __future__ import annotations
 
+import math
 from array import array
 from collections import defaultdict
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from typing import Any, Literal
 from ..log import EvalMetric, EvalResults, EvalSample, EvalScore
 from ..model import ModelUsage
 from ..scorer import Scorer, get_reducer, metric_name, scorer_metrics, scorer_name, value_to_float
+from ..scorer._metrics import is_unscored, metric_value, scored
 
 Outcome = Literal["completed", "error", "limited", "cancelled"]
 
@@ -42,7 +44,7 @@ class ResultsTally:
         self.total = total
         self.counts: dict[Outcome, int] = defaultdict(int)
         # One epoch: a flat array of floats (8 bytes a sample). Several: grouped by
-        # sample id, for the epoch reducer.
+        # sample id, for the epoch reducer. NaN stands for unscored.
         self.flat: dict[str, array[float]] = defaultdict(lambda: array("d"))
         self.values: dict[str, dict[Any, list[float]]] = defaultdict(lambda: defaultdict(list))
         self.epochs = epochs
@@ -61,10 +63,7 @@ class ResultsTally:
     ) -> Outcome:
         self.counts[outcome] += 1
         for name, value in scores.items():
-            try:
-                number = value_to_float(value)
-            except ValueError:
-                continue  # a non-numeric score has no place in numeric metrics
+            number = _as_number(value)
             if self.epochs == 1:
                 self.flat[name].append(number)
             else:
@@ -99,9 +98,22 @@ class ResultsTally:
         if self.epochs == 1:
             per_sample: Sequence[float] = self.flat.get(name, array("d"))
         else:
-            per_sample = [reducer(v) for v in self.values.get(name, {}).values() if v]
+            per_sample = [reducer(v) for v in self.values.get(name, {}).values()]
+        kept = scored(per_sample)
         metrics = {
-            metric_name(metric): EvalMetric(name=metric_name(metric), value=metric(per_sample))
+            metric_name(metric): EvalMetric(name=metric_name(metric),
+                                            value=metric_value(metric, kept))
             for metric in scorer_metrics(scorer)
         }
-        return EvalScore(name=name, scored_samples=len(per_sample), metrics=metrics)
+        return EvalScore(name=name, scored_samples=len(kept),
+                         unscored_samples=len(per_sample) - len(kept), metrics=metrics)
+
+
+def _as_number(value: Any) -> float:
+    """A score value as a float for the metrics; NaN when unscored or not a number."""
+    if is_unscored(value):
+        return math.nan
+    try:
+        return value_to_float(value)
+    except ValueError:
+        return math.nan  # free text has no place in numeric metrics: unscored

@@ -8,12 +8,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 from .._transcript import Event
-from .._util._nan import NULL_IS_NAN
+from .._util._nan import INF_FROM_TEXT, INF_TO_TEXT
 from ..model import ChatMessage, ModelOutput, ModelUsage
 from ..scorer import Score
+from ..scorer._metrics import format_metric
 
 LOG_VERSION = 1
 
@@ -101,13 +108,22 @@ class EvalSample(_Record):
 
 class EvalMetric(_Record):
     name: str
-    value: Annotated[float, NULL_IS_NAN]
-    """NaN (the mean of NaN scores) is written as null and read back as NaN."""
+    value: Annotated[float | None, INF_FROM_TEXT, INF_TO_TEXT] = None
+    """None (null in the log): no value, e.g. no scored sample. ±inf as in ``Score``."""
+
+    @model_serializer(mode="wrap")
+    def _keep_null_value(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # The writer drops None fields; "no value" must still be written, as null.
+        data: dict[str, Any] = handler(self)
+        data.setdefault("value", None)
+        return data
 
 
 class EvalScore(_Record):
     name: str
     scored_samples: int = 0
+    unscored_samples: int = 0
+    """Samples whose (reduced) score was NaN/None or not a number: left out of metrics."""
     metrics: dict[str, EvalMetric] = Field(default_factory=dict)
 
 
@@ -161,7 +177,7 @@ class EvalLog(BaseModel):
             if r.cancelled_samples:
                 counts += f", cancelled={r.cancelled_samples}"
         metrics = "".join(
-            f", {score.name}.{name}={metric.value:.3f}"
+            f", {score.name}.{name}={format_metric(metric.value)}"
             for score in (self.results.scores if self.results else [])
             for name, metric in score.metrics.items()
         )

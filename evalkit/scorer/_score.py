@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel
 
-from .._util._nan import NULL_IS_NAN
+from .._util._nan import INF_FROM_TEXT, INF_TO_TEXT, NULL_IS_NAN
 
 CORRECT = "C"
 INCORRECT = "I"
@@ -19,8 +19,9 @@ Value = str | int | float | bool | list[Any] | dict[str, Any]
 class Score(BaseModel):
     """A scorer's verdict on one sample."""
 
-    value: Annotated[Value, NULL_IS_NAN]
-    """A NaN is logged as null and read back as NaN."""
+    value: Annotated[Value, NULL_IS_NAN, INF_FROM_TEXT, INF_TO_TEXT]
+    """NaN or None means unscored: logged as null, read back as NaN. ±inf are
+    logged as "Infinity"/"-Infinity" and read back as floats."""
     answer: str | None = None
     explanation: str | None = None
     metadata: dict[str, Any] | None = None
