@@ -45,7 +45,14 @@ def eval_command(args: argparse.Namespace) -> int:
 
     options = run_options(args)
     options["task_args"] = parse_assignments(args.task_args, "-T")
-    return exit_code(eval(args.tasks, model=args.model, **options))
+    return exit_code(eval(args.tasks, model=model_names(args.model), **options))
+
+
+def model_names(given: Sequence[str] | None) -> list[str] | None:
+    """``--model a,b --model c`` as ``[a, b, c]``."""
+    if not given:
+        return None
+    return [name.strip() for item in given for name in item.split(",") if name.strip()]
 
 
 def eval_retry_command(args: argparse.Namespace) -> int:

@@ -35,7 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("tasks", nargs="+", metavar="TASK",
                      help="task file, or file@name (e.g. examples/arithmetic.py@arithmetic)")
-    run.add_argument("--model", help="provider/name, e.g. mockllm/model or openai/gpt-4o")
+    run.add_argument("--model", action="append", metavar="P/M[,P/M...]",
+                     help="provider/name, e.g. mockllm/model or openai/gpt-4o; several "
+                     "(comma-separated or repeated) write one log per task and model")
     run.add_argument("-T", dest="task_args", action="append", metavar="KEY=VALUE",
                      help="task argument (int, float, bool, JSON or string)")
     _add_run_options(run)

@@ -1,45 +1,65 @@
-"""``eval()`` and ``eval_async()``: run tasks against a model and write their logs."""
+"""``eval()`` and ``eval_async()``: run tasks against models and write their logs."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from .._task import Task
 from ..errors import UsageError
 from ..log import EvalLog
 from ._config import EvalConfig
+from ._models import ModelChoice, Models, bound_model, config_for, model_choices
+from ._plan import RunPlan
 from ._planner import plan_first_run
 from ._resolve import Tasks, resolve_tasks
 from ._run import execute
 from ._sync import run_sync
 
 
-def eval(tasks: Tasks, model: str | None = None, **options: Any) -> list[EvalLog]:
+def eval(tasks: Tasks, model: Models = None, **options: Any) -> list[EvalLog]:
     """Run ``tasks`` with ``model``; options are those of ``evalkit eval`` by name.
 
-    Returns one ``EvalLog`` per task (header and results; read samples with
-    ``read_eval_log``). Works inside a running event loop (Jupyter) too.
+    ``model`` is a name (``provider/name``), a ``Model`` from ``get_model()`` or a
+    list of them. Returns one ``EvalLog`` per task x model; its ``samples`` are read
+    from the log file when first used. Works inside a running event loop (Jupyter) too.
     """
     return run_sync(lambda: eval_async(tasks, model, **options))
 
 
-async def eval_async(tasks: Tasks, model: str | None = None, **options: Any) -> list[EvalLog]:
+async def eval_async(tasks: Tasks, model: Models = None, **options: Any) -> list[EvalLog]:
     """``eval()`` for callers already in an async function."""
-    config = EvalConfig.from_options(model=model, **options)
-    return await eval_with_config(tasks, config)
+    choices = model_choices(model)
+    config = EvalConfig.from_options(**options)
+    return await eval_with_config(tasks, config, choices)
 
 
-async def eval_with_config(tasks: Tasks, config: EvalConfig) -> list[EvalLog]:
-    if config.model is None:
+async def eval_with_config(
+    tasks: Tasks, config: EvalConfig, models: Sequence[ModelChoice] | None = None
+) -> list[EvalLog]:
+    """Run every task with every model (``models``, else ``config.model``)."""
+    choices = list(models) if models else model_choices(None, config.model)
+    if not choices:
         raise UsageError("no model given; pass --model provider/name (e.g. --model mockllm/model)")
     resolved = resolve_tasks(tasks, config.task_args)
-    plans = [plan_first_run(task, config) for task in resolved]
+    plans = [_plan(task, config, choice) for task in resolved for choice in choices]
     logs = await execute(plans, config)
     if config.retry_attempts and any(log.status != "success" for log in logs):
         from ._retry import retry_until_complete
 
-        # The options this eval was given apply to its retries too.
-        given = config.model_dump(exclude_unset=True, exclude={"retry_attempts", "retry_wait"})
+        # The options this eval was given apply to its retries too; each log's
+        # header names its model, and a Model object is passed on as is.
+        given = config.model_dump(exclude_unset=True,
+                                  exclude={"retry_attempts", "retry_wait", "model"})
         logs = await retry_until_complete(logs, attempts=config.retry_attempts,
                                           backoff=config.retry_wait, overrides=given,
-                                          tasks=resolved)
+                                          tasks=[plan.task for plan in plans],
+                                          models=[choice for _ in resolved for choice in choices])
     return logs
+
+
+def _plan(task: Task, config: EvalConfig, choice: ModelChoice) -> RunPlan:
+    model_config = config_for(config, choice)
+    plan = plan_first_run(task, model_config)
+    plan.model = bound_model(choice, model_config)
+    return plan

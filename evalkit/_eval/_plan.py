@@ -9,6 +9,7 @@ from pathlib import Path
 from .._task import Task
 from ..dataset import Sample
 from ..log import EvalSpec
+from ..model import Model
 from ._sample import PriorAttempts
 
 
@@ -42,3 +43,6 @@ class RunPlan:
     then: list[WorkItem] = field(default_factory=list)
     """A retry's erred samples: run only once ``work`` is done and the run goes on, so
     a deterministic failure cannot cancel samples that never ran (DESIGN §4)."""
+    model: Model | None = None
+    """A ``Model`` object given to ``eval()``: run as is (its custom args kept), not
+    rebuilt from ``spec.model``."""

@@ -23,10 +23,11 @@ from .._task import Task
 from ..dataset import Sample
 from ..errors import RetryError, TaskNotFoundError, UsageError
 from ..log import EvalLog, EvalSpec, read_eval_log_header
-from ..model import GenerateConfig
+from ..model import GenerateConfig, Model
 from ._config import EvalConfig
 from ._display import resume_command
 from ._lineage import Lineage, gc_paused, input_hash_of, load_lineage
+from ._models import bound_model, config_for
 from ._plan import CarriedSamples, RunPlan, WorkItem
 from ._planner import build_spec, epochs_of, log_path, select_samples
 from ._run import execute
@@ -60,15 +61,16 @@ async def eval_retry_async(
     refs = [logs] if isinstance(logs, (str, Path, EvalLog)) else list(logs)
     if not refs:
         raise UsageError("no logs given; name the log files to retry (`evalkit log ls`)")
+    model = overrides.pop("model", None) if isinstance(overrides.get("model"), Model) else None
     EvalConfig.from_options(**overrides)  # a bad option fails before anything runs
     if backoff < 0:
         raise UsageError(f"--backoff must be a number of seconds >= 0, got {backoff:g}")
     results: list[EvalLog] = []
     for ref in refs:
-        results.extend(await _retry_one(_path_of(ref), overrides))
+        results.extend(await _retry_one(_path_of(ref), overrides, model=model))
     if until_complete:
         results = await retry_until_complete(results, attempts=None, backoff=backoff,
-                                             overrides=overrides)
+                                             overrides=overrides, models=[model] * len(results))
     return results
 
 
@@ -79,16 +81,19 @@ async def retry_until_complete(
     backoff: float,
     overrides: dict[str, Any],
     tasks: Sequence[Task] | None = None,
+    models: Sequence[str | Model | None] | None = None,
 ) -> list[EvalLog]:
     """Retry failed logs with capped exponential backoff until they succeed, nothing
     retryable is left, or ``attempts`` rounds (None: no bound) are spent.
 
     ``overrides`` are options over those in the logs; ``tasks``, when given, are
     the in-memory tasks of ``logs`` (same order), so tasks made without ``@task``
-    can be retried in-process too.
+    can be retried in-process too; ``models`` likewise keeps the ``Model`` objects
+    the logs ran with (their callables cannot be rebuilt from a log).
     """
     logs, rounds, finished = list(logs), 0, set()
     in_memory = dict(enumerate(tasks or []))
+    given = {i: m for i, m in enumerate(models or []) if isinstance(m, Model)}
     while attempts is None or rounds < attempts:
         pending = [i for i, log in enumerate(logs) if log.status == "error" and i not in finished]
         if not pending:
@@ -102,7 +107,8 @@ async def retry_until_complete(
         for i in pending:
             try:
                 retried = await _retry_one(Path(str(logs[i].location)), overrides,
-                                           only_if_work=True, task=in_memory.get(i))
+                                           only_if_work=True, task=in_memory.get(i),
+                                           model=given.get(i))
             except RetryError as exc:
                 print(f"warning: not retrying {logs[i].eval.task}: {exc}", file=sys.stderr)
                 retried = []
@@ -141,11 +147,13 @@ def _path_of(ref: LogRef) -> Path:
 
 async def _retry_one(
     path: Path, overrides: dict[str, Any], only_if_work: bool = False, task: Task | None = None,
+    model: Model | None = None,
 ) -> list[EvalLog]:
     spec = read_eval_log_header(path).eval
     task = task or rebuild_task(spec)
-    config = retry_config(spec, path, overrides)
+    config = retry_config(spec, path, overrides, model)
     plan = plan_retry(path, spec, task, config)
+    plan.model = bound_model(model, config)
     if only_if_work and not (plan.work or plan.then):
         return []
     return await execute([plan], config)
@@ -189,29 +197,52 @@ def rebuild_task(spec: EvalSpec) -> Task:
                      f"@task function {name!r} or retry with the file that defines it")
 
 
-def retry_config(spec: EvalSpec, path: Path, overrides: dict[str, Any]) -> EvalConfig:
+def retry_config(
+    spec: EvalSpec, path: Path, overrides: dict[str, Any], model: Model | None = None
+) -> EvalConfig:
     """The recorded options of the run, overridden by those given to the retry.
 
     ``-M`` values are merged into the recorded model args; the new log goes next
-    to ``path`` (unless ``log_dir`` is given) so the lineage stays together.
+    to ``path`` (unless ``log_dir`` is given) so the lineage stays together. A
+    ``Model`` object given to the retry brings its own name and args.
     """
     given = {key: value for key, value in overrides.items() if value is not None}
     recorded = config_from_spec(spec)
     given["model_args"] = {**recorded.model_args, **given.get("model_args", {})}
     given.setdefault("log_dir", str(path.parent))
+    if model is not None:
+        return config_for(recorded.merged(**given), model)
+    _refuse_unrecorded_args(spec, path, given["model_args"])
     return recorded.merged(**given)
 
 
+def _unrecorded(value: Any) -> bool:
+    """A model arg the log holds only as ``<type>`` (a callable, an object)."""
+    return isinstance(value, str) and value.startswith("<") and value.endswith(">")
+
+
+def _refuse_unrecorded_args(spec: EvalSpec, path: Path, given: dict[str, Any]) -> None:
+    """Running without an arg the log could not hold would silently change the model
+    (a mockllm without its ``custom_outputs`` answers its default text)."""
+    missing = {key: value for key, value in spec.model_args.items()
+               if _unrecorded(value) and key not in given}
+    if not missing:
+        return
+    shown = ", ".join(f"{key}={value}" for key, value in missing.items())
+    args = ", ".join(f"{key}=..." for key in missing)
+    raise RetryError(
+        f"cannot rebuild model {spec.model!r}: it was given {shown}, which a log cannot "
+        f"hold; retry from Python with the model given again: eval_retry({str(path)!r}, "
+        f"model=get_model({spec.model!r}, {args})) (or give plain values with -M KEY=VALUE)"
+    )
+
+
 def config_from_spec(spec: EvalSpec) -> EvalConfig:
-    """The options of the run in ``spec``, as recorded in its header."""
+    """The options of the run in ``spec``, as recorded in its header (model args that
+    could not be recorded, shown as ``<type>``, left out)."""
     recorded = {k: v for k, v in spec.config.items() if k in EvalConfig.model_fields}
-    model_args = {}
-    for key, value in spec.model_args.items():
-        if isinstance(value, str) and value.startswith("<") and value.endswith(">"):
-            print(f"warning: model arg {key!r} ({value}) could not be recorded in the log; "
-                  f"pass it again (-M {key}=... or eval_retry(model_args=...))", file=sys.stderr)
-            continue
-        model_args[key] = value
+    model_args = {key: value for key, value in spec.model_args.items()
+                  if not _unrecorded(value)}
     return EvalConfig.from_options(
         model=spec.model, model_args=model_args, model_base_url=spec.model_base_url,
         generate_config=GenerateConfig(**spec.generate_config), **recorded,

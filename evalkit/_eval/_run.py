@@ -33,7 +33,7 @@ async def execute(plans: Sequence[RunPlan], config: EvalConfig) -> list[EvalLog]
     if config.seed is not None:
         random.seed(config.seed)
     models = _models_for(plans, config)
-    runs = [TaskRun(plan, _context(plan, models[plan.spec.model], config), config)
+    runs = [TaskRun(plan, _context(plan, plan.model or models[plan.spec.model], config), config)
             for plan in plans]
     display = Display(config.display)
     display.start()
@@ -63,7 +63,7 @@ async def execute(plans: Sequence[RunPlan], config: EvalConfig) -> list[EvalLog]
     finally:
         display.stop()
         with anyio.CancelScope(shield=True):
-            for model in models.values():
+            for model in {id(m): m for m in [*models.values(), *_given(plans)]}.values():
                 await model.aclose()
     if abandoned:
         raise EvalInterrupted("interrupted twice: the eval stopped without finishing its "
@@ -94,8 +94,14 @@ def _models_for(plans: Sequence[RunPlan], config: EvalConfig) -> dict[str, Model
     args.pop("base_url", None)
     return {
         name: get_model(name, base_url=base_url, config=generate_config, **args)
-        for name in {plan.spec.model for plan in plans}
+        for name in {plan.spec.model for plan in plans if plan.model is None}
     }
+
+
+def _given(plans: Sequence[RunPlan]) -> list[Model]:
+    """``Model`` objects given to ``eval()`` (closing releases their connections; they
+    stay usable)."""
+    return [plan.model for plan in plans if plan.model is not None]
 
 
 def _context(plan: RunPlan, model: Model, config: EvalConfig) -> SampleContext:

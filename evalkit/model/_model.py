@@ -30,12 +30,25 @@ class Model:
     running sample's transcript and its usage added to the sample and model.
     """
 
-    def __init__(self, name: str, api: ModelAPI, config: GenerateConfig) -> None:
+    def __init__(
+        self,
+        name: str,
+        api: ModelAPI,
+        config: GenerateConfig,
+        *,
+        args: dict[str, Any] | None = None,
+        base_url: str | None = None,
+    ) -> None:
         self.name = name
         self.api = api
         self.config = config
+        self.args: dict[str, Any] = dict(args or {})
+        """The model args it was made with (``get_model(name, **args)``), for the log."""
+        self.base_url = base_url
         self.usage = ModelUsage()
         self.retries = 0
+        self.last_retry: str | None = None
+        """Why the latest retried call failed (e.g. ``HTTP 429``), for the live display."""
         self.calls = 0
         self._limiter: anyio.Semaphore | None = None
 
@@ -75,6 +88,7 @@ class Model:
 
         def on_retry(reason: str) -> None:
             self.retries += 1
+            self.last_retry = reason
             event.retries.append(reason)
 
         async def attempt() -> ModelOutput:

@@ -48,4 +48,4 @@ def get_model(
         api = api_class(name, base_url=base_url, config=effective, **model_args)
     except (TypeError, ValueError) as exc:
         raise UsageError(f"bad model argument for {model!r}: {exc}; check your -M values") from exc
-    return Model(model, api, effective)
+    return Model(model, api, effective, args=model_args, base_url=base_url)
