@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,9 +15,9 @@ from conftest import run_cli
 from evalkit import Task, eval
 from evalkit._transcript import LimitEvent, ToolEvent
 from evalkit.dataset import Sample
-from evalkit.errors import UsageError
+from evalkit.errors import LimitExceeded, UsageError
 from evalkit.log import EvalLog, EvalSample, read_eval_log
-from evalkit.model import ChatMessage, ModelOutput, ModelUsage, ToolCall, get_model
+from evalkit.model import ChatMessage, ChatMessageUser, ModelOutput, ModelUsage, ToolCall, get_model
 from evalkit.scorer import CORRECT, Score, Target, accuracy, scorer
 from evalkit.solver import (
     Generate,
@@ -253,6 +254,134 @@ def test_message_limit_alias_on_eval() -> None:
     """eval(message_limit=5) is eval(max_messages=5)."""
     _, [record] = run(agent_task(), message_limit=5)
     assert len(record.messages) == 5
+
+
+@solver
+def ask_again(turns: int = 100) -> Solver:
+    """A multi-turn solver: append a user message, then generate, over and over."""
+
+    async def solve(state: TaskState, generate: Generate) -> TaskState:
+        for turn in range(turns):
+            state.messages.append(ChatMessageUser(content=f"and then? ({turn})"))
+            state = await generate(state)
+        return state
+
+    return solve
+
+
+def grow(how: str) -> Solver:
+    """A solver that only grows ``state.messages`` (200 times, in the way named ``how``)."""
+
+    async def solve(state: TaskState, generate: Generate) -> TaskState:
+        for turn in range(200):
+            message = ChatMessageUser(content=f"note {turn}")
+            if how == "append":
+                state.messages.append(message)
+            elif how == "assign":
+                state.messages = state.messages + [message]  # noqa: RUF005  # the shape users write
+            elif how == "iadd":
+                state.messages += [message]
+            elif how == "extend":
+                state.messages.extend([message, message])
+            elif how == "insert":
+                state.messages.insert(0, message)
+            elif how == "slice":
+                state.messages[len(state.messages):] = [message]
+        return state
+
+    return solve
+
+
+@pytest.mark.parametrize("limit", [2, 3, 4, 5, 6, 7])
+@pytest.mark.parametrize("system", [False, True])
+def test_max_messages_holds_when_a_solver_appends_then_generates(limit: int,
+                                                                 system: bool) -> None:
+    """Appending a user message and then calling generate() never takes the
+    conversation past max_messages; the limit and its event are recorded."""
+    solvers = [system_message("Be brief.")] if system else []
+    task = Task(dataset=[Sample(id=1, input="hi", target="x")],
+                solver=[*solvers, ask_again()], scorer=always_correct(), max_messages=limit)
+    log, [record] = run(task, outputs=lambda messages: ModelOutput.from_content(MOCK, "ok"))
+    assert len(record.messages) == limit
+    assert record.limit is not None
+    assert (record.limit.type, record.limit.limit) == ("messages", limit)
+    assert [(e.type, e.limit) for e in limit_events(record)] == [("messages", limit)]
+    assert record.error is None and record.scores is not None
+    assert log.results is not None and log.results.limited_samples == 1
+
+
+@pytest.mark.parametrize("how", ["append", "assign", "iadd", "extend", "insert", "slice"])
+def test_a_solver_that_only_grows_the_conversation_is_limited(how: str) -> None:
+    """However a solver grows state.messages, it stops at max_messages and records the limit."""
+    task = Task(dataset=[Sample(id=1, input="hi", target="x")], solver=grow(how),
+                scorer=always_correct(), max_messages=5)
+    log, [record] = run(task)
+    assert len(record.messages) <= 5
+    assert len(record.messages) >= 4  # extend adds two at a time: 1 + 2 + 2 would be 5
+    assert record.limit is not None
+    assert (record.limit.type, record.limit.limit) == ("messages", 5)
+    assert len(limit_events(record)) == 1
+    assert model_calls(record) == 0
+    assert record.error is None and record.scores is not None
+    assert log.status == "success"
+
+
+def test_a_limit_a_solver_catches_is_still_recorded() -> None:
+    """A solver that swallows LimitExceeded and returns normally still records the limit."""
+
+    @solver
+    def stubborn() -> Solver:
+        async def solve(state: TaskState, generate: Generate) -> TaskState:
+            for turn in range(10):
+                with contextlib.suppress(LimitExceeded):
+                    state.messages.append(ChatMessageUser(content=f"more {turn}"))
+            return state
+
+        return solve
+
+    task = Task(dataset=[Sample(id=1, input="hi", target="x")], solver=stubborn(),
+                scorer=always_correct(), max_messages=3)
+    _, [record] = run(task)
+    assert len(record.messages) == 3
+    assert record.limit is not None and record.limit.limit == 3
+
+
+def test_a_limit_reached_inside_a_solver_task_group_is_a_limit_not_an_error() -> None:
+    """Growing the conversation past the limit from a task the solver started is a limit hit."""
+
+    @solver
+    def in_a_task_group() -> Solver:
+        async def solve(state: TaskState, generate: Generate) -> TaskState:
+            async with anyio.create_task_group() as group:
+                group.start_soon(grow("append"), state, generate)
+            return state
+
+        return solve
+
+    task = Task(dataset=[Sample(id=1, input="hi", target="x")], solver=in_a_task_group(),
+                scorer=always_correct(), max_messages=4)
+    _, [record] = run(task)
+    assert record.error is None
+    assert len(record.messages) == 4
+    assert record.limit is not None and record.limit.limit == 4
+
+
+def test_max_messages_does_not_apply_to_scoring() -> None:
+    """A scorer may add to state.messages beyond max_messages; no limit is recorded."""
+
+    @scorer(metrics=[accuracy()])
+    def chatty_grader() -> Any:
+        async def score(state: TaskState, target: Target) -> Score:
+            state.messages.extend(ChatMessageUser(content="grading") for _ in range(5))
+            return Score(value=CORRECT, answer=str(len(state.messages)))
+
+        return score
+
+    task = Task(dataset=[Sample(id=1, input="hi", target="x")], scorer=chatty_grader(),
+                max_messages=2)
+    _, [record] = run(task, outputs=["answer"])
+    assert record.limit is None
+    assert record.scores is not None and record.scores["chatty_grader"].answer == "7"
 
 
 # -- token_limit -----------------------------------------------------------------------

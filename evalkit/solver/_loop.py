@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model import ChatMessage, ChatMessageTool, GenerateConfig, Model, ToolCall, ToolInfo
+from ..model import ChatMessageTool, GenerateConfig, Model, ToolCall, ToolInfo
 from ._limits import SampleLimits, check_messages, check_tokens
 from ._solver import Generate, ToolCalls
 from ._state import TaskState
@@ -32,14 +32,14 @@ async def generate_loop(
 
     Messages are counted over the whole conversation (system, user, assistant
     and tool messages alike); the model is never called when the conversation
-    already holds ``limits.messages``.
+    already holds ``limits.messages``, nor a tool whose result has no room left.
     """
     infos = _tool_infos(state)
     while True:
         check_messages(state, limits)
         check_tokens(limits)
         state.output = await model.generate(state.messages, infos, state.tool_choice, config)
-        _append(state, state.output.message, limits)
+        state.messages.append(state.output.message)
         check_tokens(limits)
         calls = state.output.message.tool_calls
         if not calls or tool_calls == "none":
@@ -47,14 +47,9 @@ async def generate_loop(
         for call in calls:
             # One call at a time, so no tool runs whose result has no room left.
             check_messages(state, limits)
-            _append(state, await _run_tool(state, call), limits)
+            state.messages.append(await _run_tool(state, call))
         if tool_calls == "single":
             return state
-
-
-def _append(state: TaskState, message: ChatMessage, limits: SampleLimits) -> None:
-    check_messages(state, limits)
-    state.messages.append(message)
 
 
 def _tool_infos(state: TaskState) -> list[ToolInfo]:

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..dataset import Target
 from ..model import ChatMessage, ChatMessageUser, ModelOutput, ToolChoice
+from ._conversation import Conversation
+from ._limits import check_growth
 
 if TYPE_CHECKING:
     from ..tool import Tool
@@ -32,7 +34,7 @@ class TaskState:
         self.epoch = epoch
         self.input = input
         self.target = target
-        self.messages = messages
+        self._messages = Conversation(messages)
         self.choices = choices
         self.metadata = metadata if metadata is not None else {}
         self.output = ModelOutput(model=model)
@@ -40,6 +42,19 @@ class TaskState:
         self.tool_choice: ToolChoice | None = None
         self.completed = False
         """Set by a solver to end the solver chain early."""
+
+    @property
+    def messages(self) -> list[ChatMessage]:
+        """The conversation so far. While the solver runs it never holds more than
+        ``max_messages``: growing it past that raises ``LimitExceeded``."""
+        return self._messages
+
+    @messages.setter
+    def messages(self, messages: list[ChatMessage]) -> None:
+        # Assigning a longer list grows the conversation as appending does.
+        check_growth(len(self._messages), len(messages))
+        self._messages = messages if isinstance(messages, Conversation) else Conversation(
+            messages)
 
     @property
     def input_text(self) -> str:
