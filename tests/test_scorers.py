@@ -63,6 +63,35 @@ async def test_builtin_scorers(
     assert (await _score(scorer, answer, target)).value == expected
 
 
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("location", "answer", "target", "expected"),
+    [
+        ("end", "ANSWER: $15.00", "15", CORRECT),
+        ("end", "The total is 1,234,567.", "1234567", CORRECT),
+        ("end", "It costs \u20ac20!", "20", CORRECT),
+        ("end", "so it is (42)", "42", CORRECT),
+        ("end", "15", "$15.00", CORRECT),
+        ("end", "\u22127 degrees", "-7", CORRECT),
+        ("exact", " 15.0 ", "15", CORRECT),
+        ("any", "about .5 of 3", "0.5", CORRECT),
+        ("begin", "3 apples and 4 pears", "3", CORRECT),
+        ("end", "3 apples and 4 pears", "3", INCORRECT),
+        ("end", "25", "5", INCORRECT),
+        ("end", "60%", "60", INCORRECT),
+        ("exact", "15 dollars", "15", INCORRECT),
+        ("end", "no number here", "7", INCORRECT),
+    ],
+)
+async def test_match_numeric_reads_numbers_as_people_write_them(
+    location: str, answer: str, target: str, expected: str
+) -> None:
+    """match(numeric=True) ignores currency signs, thousands separators, trailing zeros
+    and punctuation, and compares the number at `location` by value."""
+    scorer = match(location, numeric=True)  # type: ignore[arg-type]  # a location literal
+    assert (await _score(scorer, answer, target)).value == expected
+
+
 @pytest.mark.parametrize(
     ("value", "number"),
     [("C", 1.0), ("I", 0.0), ("P", 0.5), ("N", 0.0), (True, 1.0), (0.25, 0.25), ("yes", 1.0),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import string
+from decimal import Decimal
 from typing import Literal
 
 from ..dataset import Target
@@ -11,10 +12,9 @@ from ..model import GenerateConfig, Model, get_model
 from ..model._model import active_model
 from ..solver import TaskState
 from ._metrics import accuracy, stderr
+from ._numbers import numbers_in, parse_number
 from ._score import CORRECT, INCORRECT, Score
 from ._scorer import Scorer, scorer
-
-_NUMBER = re.compile(r"-?\d[\d,]*\.?\d*")
 
 
 def _normalize(text: str, ignore_case: bool) -> str:
@@ -26,11 +26,6 @@ def _verdict(correct: bool, answer: str, explanation: str | None = None) -> Scor
     return Score(value=CORRECT if correct else INCORRECT, answer=answer, explanation=explanation)
 
 
-def _last_number(text: str) -> str | None:
-    numbers = _NUMBER.findall(text)
-    return numbers[-1].replace(",", "").rstrip(".") if numbers else None
-
-
 @scorer(metrics=[accuracy(), stderr()])
 def match(
     location: Literal["begin", "end", "any", "exact"] = "end",
@@ -38,21 +33,41 @@ def match(
     ignore_case: bool = True,
     numeric: bool = False,
 ) -> Scorer:
-    """Correct when the target appears at ``location`` in the answer."""
+    """Correct when the target appears at ``location`` in the answer.
+
+    With ``numeric=True`` and a target that is a number, the number at
+    ``location`` (the first, the last, any, or the whole answer) must equal it:
+    currency signs, thousands separators, trailing zeros and punctuation aside.
+    """
 
     async def score(state: TaskState, target: Target) -> Score:
         answer = state.output.completion
-        if numeric:
-            found = _last_number(answer)
-            wanted = {_last_number(t) for t in target}
-            return _verdict(found is not None and found in wanted, found or "")
-        text = _normalize(answer, ignore_case)
-        for candidate in (_normalize(t, ignore_case) for t in target):
-            if _located(text, candidate, location):
+        text, shown = _normalize(answer, ignore_case), answer
+        for wanted in target:
+            number = parse_number(wanted) if numeric else None
+            if number is not None:
+                found = _number_at(answer, location, number)
+                if found is not None and found[1] == number:
+                    return _verdict(True, found[0])
+                shown = found[0] if found is not None else ""
+            elif _located(text, _normalize(wanted, ignore_case), location):
                 return _verdict(True, answer)
-        return _verdict(False, answer)
+        return _verdict(False, shown)
 
     return score
+
+
+def _number_at(answer: str, location: str, wanted: Decimal) -> tuple[str, Decimal] | None:
+    """The number of ``answer`` at ``location`` (for "any", the one equal to ``wanted``)."""
+    if location == "exact":
+        number = parse_number(answer)
+        return None if number is None else (answer.strip(), number)
+    numbers = numbers_in(answer)
+    if location == "any":
+        return next((found for found in numbers if found[1] == wanted), None)
+    if not numbers:
+        return None
+    return numbers[0] if location == "begin" else numbers[-1]
 
 
 def _located(text: str, candidate: str, location: str) -> bool:
