@@ -13,6 +13,7 @@ message says what is wrong and how to fix it::
     │   ├── LogVersionError         a log written by another format version
     │   └── LogTruncatedError       empty, or cut before its header ended
     ├── DatasetError                a dataset that cannot be loaded or has changed
+    ├── LineageLockedError          another process is writing this run's lineage (exit 2)
     ├── EvalInterrupted             interrupted twice: stopped without finishing (exit 130)
     ├── SampleError                 raised inside a sample; recorded, never fatal alone
     │   ├── ToolCallError           a tool raised while the model's call ran it
@@ -36,6 +37,7 @@ __all__ = [
     "EvalInterrupted",
     "EvalkitError",
     "LimitExceeded",
+    "LineageLockedError",
     "LogError",
     "LogTruncatedError",
     "LogVersionError",
@@ -92,6 +94,22 @@ class LogTruncatedError(LogError):
 
 class DatasetError(EvalkitError):
     """A dataset that cannot be loaded, or that changed since a log was written."""
+
+
+class LineageLockedError(EvalkitError):
+    """Another process is writing a log of the same lineage (task_id and log directory).
+
+    At most one eval or retry writes a lineage at a time, or both would run the
+    same missing samples. ``pid``, ``host`` and ``started_at`` name the process
+    in the way (None when it has not said yet).
+    """
+
+    def __init__(self, message: str, *, pid: int | None = None, host: str | None = None,
+                 started_at: str | None = None) -> None:
+        super().__init__(message)
+        self.pid = pid
+        self.host = host
+        self.started_at = started_at
 
 
 class EvalInterrupted(EvalkitError):

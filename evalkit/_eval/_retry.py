@@ -27,6 +27,7 @@ from ..model import GenerateConfig, Model
 from ._config import EvalConfig
 from ._display import resume_command
 from ._lineage import Lineage, gc_paused, input_hash_of, load_lineage
+from ._lock import hold_lineages
 from ._models import bound_model, config_for
 from ._plan import CarriedSamples, RunPlan, WorkItem
 from ._planner import build_spec, epochs_of, log_path, select_samples
@@ -150,13 +151,18 @@ async def _retry_one(
     model: Model | None = None,
 ) -> list[EvalLog]:
     spec = read_eval_log_header(path).eval
-    task = task or rebuild_task(spec)
     config = retry_config(spec, path, overrides, model)
-    plan = plan_retry(path, spec, task, config)
-    plan.model = bound_model(model, config)
-    if only_if_work and not (plan.work or plan.then):
-        return []
-    return await execute([plan], config)
+    # Locked before reading the lineage, so no other run adds to it between planning and
+    # running: two retries of one log would otherwise both run every missing sample.
+    lineages = [(path.parent, spec.task_id, spec.task),
+                (Path(config.log_dir or path.parent), spec.task_id, spec.task)]
+    with hold_lineages(lineages):
+        task = task or rebuild_task(spec)
+        plan = plan_retry(path, spec, task, config)
+        plan.model = bound_model(model, config)
+        if only_if_work and not (plan.work or plan.then):
+            return []
+        return await execute([plan], config)
 
 
 def rebuild_task(spec: EvalSpec) -> Task:

@@ -18,6 +18,7 @@ from ..model import Model, get_model
 from ..solver import SampleLimits
 from ._config import EvalConfig
 from ._display import Display, in_notebook, resume_command
+from ._lock import hold_lineages
 from ._plan import RunPlan
 from ._sample import SampleContext
 from ._sync import stop_on_interrupt
@@ -30,6 +31,11 @@ async def execute(plans: Sequence[RunPlan], config: EvalConfig) -> list[EvalLog]
     """Run ``plans`` (one per task) and return their logs, in order."""
     for directory in {plan.path.parent for plan in plans}:
         _check_log_dir(directory)
+    with hold_lineages((plan.path.parent, plan.spec.task_id, plan.spec.task) for plan in plans):
+        return await _execute(plans, config)
+
+
+async def _execute(plans: Sequence[RunPlan], config: EvalConfig) -> list[EvalLog]:
     if config.seed is not None:
         random.seed(config.seed)
     models = _models_for(plans, config)

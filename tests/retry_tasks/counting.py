@@ -7,7 +7,9 @@ Environment variables steer them, so a subprocess and its retry see the same cod
 - ``RETRY_TEST_FAIL_IDS``: comma-separated ids whose solver always raises;
 - ``RETRY_TEST_FAIL_ONCE_DIR``: every sample fails on its first execution only;
 - ``RETRY_TEST_SHIELD``: seconds each solver waits, deaf to cancellation (a slow
-  cleanup: the first Ctrl-C cannot stop it quickly).
+  cleanup: the first Ctrl-C cannot stop it quickly);
+- ``RETRY_TEST_HOLD_FILE``: each solver waits (after recording its execution) until
+  this file exists, so a test decides when the run may end.
 """
 
 import os
@@ -30,6 +32,10 @@ def counting_generate() -> Solver:
         if side_file:
             with open(side_file, "a") as handle:  # noqa: ASYNC230  # tiny write; a test task
                 handle.write(f"{state.sample_id}:{state.epoch}\n")
+        hold_file = os.environ.get("RETRY_TEST_HOLD_FILE")
+        # Polled: another process makes the file; a stat is cheap in a test task.
+        while hold_file and not os.path.exists(hold_file):  # noqa: ASYNC110, ASYNC240
+            await anyio.sleep(0.01)
         shield = float(os.environ.get("RETRY_TEST_SHIELD", "0"))
         if shield:
             with anyio.CancelScope(shield=True):
