@@ -19,6 +19,7 @@ from .._policy import ErrorPolicy
 from .._util._ids import utc_now
 from ..errors import ModelFatalError
 from ..log import EvalError, EvalFooter, EvalLog, EvalSample, EvalStats, LogWriter
+from ..log._lazy import LazySamples
 from ..model._pricing import resolve_price
 from ._config import EvalConfig
 from ._plan import RunPlan, WorkItem
@@ -71,7 +72,8 @@ class TaskRun:
             footer = self._footer()
             writer.write_footer(footer)
         return EvalLog(status=footer.status, eval=self.plan.spec, results=footer.results,
-                       stats=footer.stats, error=footer.error, location=str(self.plan.path))
+                       stats=footer.stats, error=footer.error, location=str(self.plan.path),
+                       samples=LazySamples(self.plan.path))
 
     def _carry_over(self, writer: LogWriter) -> None:
         lines = self.plan.carried.lines

@@ -6,6 +6,7 @@ sample, and a footer (:class:`EvalFooter`); :class:`EvalLog` joins them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -13,6 +14,9 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
+    ValidatorFunctionWrapHandler,
+    field_serializer,
+    field_validator,
     model_serializer,
 )
 
@@ -21,6 +25,7 @@ from .._util._nan import INF_FROM_TEXT, INF_TO_TEXT
 from ..model import ChatMessage, ModelOutput, ModelUsage
 from ..scorer import Score
 from ..scorer._metrics import format_metric
+from ._lazy import LazySamples
 
 LOG_VERSION = 1
 
@@ -162,8 +167,21 @@ class EvalLog(BaseModel):
     results: EvalResults | None = None
     stats: EvalStats | None = None
     error: EvalError | None = None
-    samples: list[EvalSample] | None = None
+    samples: Sequence[EvalSample] | None = None
+    """A list when read whole; in the logs ``eval()`` returns, read from the file on
+    access (see ``LazySamples``)."""
     location: str | None = None
+
+    @field_validator("samples", mode="wrap")
+    @classmethod
+    def _keep_lazy(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        # Validating would read (and hold) every sample of the file.
+        return value if isinstance(value, LazySamples) else handler(value)
+
+    @field_serializer("samples", mode="wrap")
+    def _dump_samples(self, value: Any, handler: SerializerFunctionWrapHandler) -> Any:
+        # Dumping a log asks for all of it: the samples are read then.
+        return handler(list(value) if isinstance(value, LazySamples) else value)
 
     def __repr__(self) -> str:
         counts = ""
