@@ -39,6 +39,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _eval_cmd.eval_command(args)
     if args.command == "eval-retry":
         return _eval_cmd.eval_retry_command(args)
+    if args.command == "view":
+        from ._view_cmd import view_command
+
+        return view_command(args)
     return _log_cmd.log_command(args)
 
 

@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="first wait in seconds between --until-complete rounds")
     _add_run_options(retry)
     _add_log_commands(commands)
+    _add_view_command(commands)
     return parser
 
 
@@ -112,3 +113,12 @@ def _add_log_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     samples.add_argument("--limited", action="store_true", help="only samples that hit a limit")
     for sub in (ls, info, dump, samples):
         sub.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+
+
+def _add_view_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    view = commands.add_parser("view", help="browse logs and watch running evals in a browser")
+    view.add_argument("--log-dir", help="log directory (default $EVALKIT_LOG_DIR or ./logs)")
+    view.add_argument("--host", default="127.0.0.1",
+                      help="address to listen on (default 127.0.0.1: this machine only)")
+    view.add_argument("--port", type=int, default=7575, help="port (default 7575; 0: any free)")
+    view.add_argument("--debug", action="store_true", help="show tracebacks of errors")
