@@ -6,8 +6,9 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import anyio
+from pydantic_core import PydanticSerializationError
 
-from ..errors import ModelRequestError
+from ..errors import ModelRequestError, UsageError
 from ._api import ModelAPI
 from ._config import GenerateConfig
 from ._messages import ChatMessage
@@ -41,6 +42,13 @@ class MockLLM(ModelAPI):
         self.delay = float(delay)
         self._callable: Callable[[list[ChatMessage]], ModelOutput | str] | None = None
         self._outputs: Iterator[ModelOutput | str] | None = None
+        if isinstance(custom_outputs, (str, bytes, ModelOutput)):
+            # A bare string is an iterable of its characters: it would answer "h", "e", ...
+            raise UsageError(
+                "mockllm custom_outputs takes a list of outputs (or a function of the "
+                f"messages), not a single {type(custom_outputs).__name__}: write "
+                "custom_outputs=[...] with one output per model call"
+            )
         if callable(custom_outputs):
             self._callable = custom_outputs
         elif custom_outputs is not None:
@@ -65,9 +73,16 @@ class MockLLM(ModelAPI):
             output = ModelOutput.from_content(f"mockllm/{self.model_name}", output)
         if output.usage is None:
             output = output.model_copy(update={"usage": _estimate_usage(input, output)})
+        try:
+            raw = output.model_dump_json(exclude_none=True)
+        except PydanticSerializationError:
+            # A lone surrogate cannot be written as UTF-8 (nor logged). A provider's
+            # text arrives as bytes decoded with replacement; do as it would.
+            output = ModelOutput.model_validate(_valid_unicode(output.model_dump()))
+            raw = output.model_dump_json(exclude_none=True)
         if output.raw is None:
             # What a provider would have answered, so mock logs show raw output too.
-            output = output.model_copy(update={"raw": output.model_dump_json(exclude_none=True)})
+            output = output.model_copy(update={"raw": raw})
         return output
 
     def _next_output(self, input: list[ChatMessage]) -> ModelOutput | str:
@@ -83,6 +98,17 @@ class MockLLM(ModelAPI):
                 f"mockllm custom_outputs ran out after {self._served - 1} outputs; "
                 "give one output per model call"
             ) from None
+
+
+def _valid_unicode(value: Any) -> Any:
+    """``value`` with surrogate pairs joined and lone surrogates replaced by U+FFFD."""
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, list):
+        return [_valid_unicode(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _valid_unicode(item) for key, item in value.items()}
+    return value
 
 
 def _estimate_usage(input: list[ChatMessage], output: ModelOutput) -> ModelUsage:

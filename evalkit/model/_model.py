@@ -149,8 +149,18 @@ def model_args_repr(args: dict[str, Any]) -> dict[str, Any]:
     return recorded
 
 
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _is_jsonable(value: Any) -> bool:
-    if value is None or isinstance(value, (str, int, float, bool)):
+    if isinstance(value, str):
+        return _is_utf8(value)  # a lone surrogate cannot be written to the log
+    if value is None or isinstance(value, (int, float, bool)):
         return True
     if isinstance(value, (list, tuple)):
         return all(_is_jsonable(item) for item in value)
