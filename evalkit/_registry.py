@@ -62,7 +62,7 @@ def task(
                 made = _call_task(inner, task_name, args, kwargs)
             if not isinstance(made, Task):
                 raise UsageError(f"@task {task_name!r} returned {type(made).__name__}, not a Task")
-            made.origin = TaskOrigin(source, task_name, dict(arguments.arguments))
+            made.origin = TaskOrigin(source, task_name, _by_name(arguments))
             if made.name is None:
                 made.name = task_name
             return made
@@ -71,6 +71,17 @@ def task(
         return cast(TaskFunction, make)
 
     return decorate(function) if function is not None else decorate
+
+
+def _by_name(arguments: inspect.BoundArguments) -> dict[str, Any]:
+    """The arguments as keywords a retry can call the task with (``**kwargs`` spread)."""
+    spread: dict[str, Any] = {}
+    for name, value in arguments.arguments.items():
+        if arguments.signature.parameters[name].kind is inspect.Parameter.VAR_KEYWORD:
+            spread.update(value)
+        else:
+            spread[name] = value
+    return spread
 
 
 def _call_task(

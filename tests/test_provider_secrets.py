@@ -21,7 +21,6 @@ from evalkit.errors import (
     UsageError,
 )
 from evalkit.model import Model, get_model
-from evalkit.model._model import model_args_repr
 from evalkit.testing import Fault, ProviderServer
 
 pytest_plugins = ["provider_fixtures"]
@@ -106,7 +105,13 @@ def test_key_not_in_usage_error(monkeypatch: pytest.MonkeyPatch, provider: str) 
     assert "SECRET" not in str(info.value)
 
 
-def test_model_args_record_leaves_out_keys() -> None:
-    """The model args a log records drop api_key."""
-    recorded: dict[str, Any] = model_args_repr({"api_key": "sk-x", "organization": "o"})
-    assert recorded == {"organization": "o"}
+def test_model_args_record_masks_keys() -> None:
+    """The model args a log records mask api_key (and nested credentials, URL userinfo)."""
+    from evalkit._eval._recorded import recorded_model_args
+
+    recorded: dict[str, Any] = recorded_model_args({
+        "api_key": "sk-x", "organization": "o", "headers": {"Authorization": "Bearer sk-y"},
+        "base_url": "https://u:p@host/v1", "custom_outputs": print})
+    assert recorded == {"api_key": "***", "organization": "o",
+                        "headers": {"Authorization": "***"}, "base_url": "https://***@host/v1",
+                        "custom_outputs": "<builtin_function_or_method>"}

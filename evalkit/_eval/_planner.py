@@ -11,10 +11,9 @@ from .._util._ids import new_id, timestamp_for_filename, utc_now
 from ..dataset import Sample
 from ..errors import UsageError
 from ..log import EvalDataset, EvalSpec, default_log_dir, log_file_name
-from ..model._model import model_args_repr
 from ._config import EvalConfig
 from ._plan import RunPlan, WorkItem
-from ._replay import replay_metadata
+from ._recorded import recorded_fields
 
 _MAX_RECORDED_IDS = 10_000
 
@@ -81,18 +80,13 @@ def build_spec(
         retry_of=retry_of, created=created.isoformat(),
         task_file=task_file, task_file_relative=_relative(task_file),
         task_registry_name=origin.name if origin else None,
-        task_args=origin.args if origin else {},
-        model=config.model, model_args=model_args_repr(config.model_args),
-        model_base_url=config.model_base_url,
-        generate_config=config.generate_config.model_dump(exclude_none=True),
-        config=config.recorded(task),
+        model=config.model, **recorded_fields(task, config),
         dataset=EvalDataset(
             name=dataset.name, location=dataset.location, samples=len(samples),
             sample_ids=ids[:_MAX_RECORDED_IDS], sha256=dataset.sha256,
             shuffled=dataset.shuffled, ids_generated=dataset.ids_generated,
         ),
         metadata=task.metadata,
-        replay=replay_metadata(task_file, config.seed, config.command),
     )
 
 

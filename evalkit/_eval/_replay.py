@@ -14,6 +14,7 @@ import shlex
 import socket
 import subprocess
 import sys
+from collections.abc import Iterable
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -21,17 +22,22 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .._util._hash import sha256_file
+from .._util._secrets import redact_command
 
 # evalkit's own dependencies: they shape requests, parsing and the log itself.
 CORE_PACKAGES = ("pydantic", "anyio", "httpx", "h11", "zstandard")
 _GIT_TIMEOUT = 5.0
 
 
-def replay_metadata(task_file: str | None, seed: int | None, command: str | None) -> dict[str, Any]:
+def replay_metadata(
+    task_file: str | None, seed: int | None, command: str | None, secrets: Iterable[str] = ()
+) -> dict[str, Any]:
     """What is needed to reproduce a run, as far as it can be known cheaply.
 
     ``command`` is the ``evalkit ...`` command line; for ``eval()`` called from
-    Python it is None and the interpreter's own argv is recorded instead.
+    Python it is None and the interpreter's own argv is recorded instead. Either
+    way credentials in it (``-M api_key=...``, URL userinfo, the literal
+    ``secrets``) are masked.
     """
     data: dict[str, Any] = {
         "evalkit": _version("evalkit"),
@@ -39,7 +45,7 @@ def replay_metadata(task_file: str | None, seed: int | None, command: str | None
         "python_implementation": platform.python_implementation(),
         "platform": sys.platform,
         "host": socket.gethostname(),
-        "command": command or _interpreter_command(),
+        "command": redact_command(command or _interpreter_command(), secrets),
         "seed": seed,
     }
     packages = {name: _version(name) for name in CORE_PACKAGES}

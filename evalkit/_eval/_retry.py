@@ -9,6 +9,7 @@ never ran go first, then those that failed fewer than ``max_attempts`` times.
 
 from __future__ import annotations
 
+import shlex
 import signal
 import sys
 import threading
@@ -23,7 +24,7 @@ from .._task import Task
 from ..dataset import Sample
 from ..errors import RetryError, TaskNotFoundError, UsageError
 from ..log import EvalLog, EvalSpec, read_eval_log_header
-from ..model import GenerateConfig, Model
+from ..model import Model
 from ._config import EvalConfig
 from ._display import resume_command
 from ._lineage import Lineage, gc_paused, input_hash_of, load_lineage
@@ -31,6 +32,7 @@ from ._lock import hold_lineages
 from ._models import bound_model, config_for
 from ._plan import CarriedSamples, RunPlan, WorkItem
 from ._planner import build_spec, epochs_of, log_path, select_samples
+from ._recorded import config_from_spec, credentials_for, is_unrecorded, task_args_of
 from ._run import execute
 from ._sync import run_sync
 
@@ -195,7 +197,7 @@ def rebuild_task(spec: EvalSpec) -> Task:
             problems.append(str(exc))
             continue
         try:
-            return function(**spec.task_args)
+            return function(**task_args_of(spec))
         except UsageError as exc:
             raise RetryError(f"cannot rebuild task {spec.task!r} with the arguments in the "
                              f"log: {exc}") from exc
@@ -219,19 +221,14 @@ def retry_config(
     if model is not None:
         return config_for(recorded.merged(**given), model)
     _refuse_unrecorded_args(spec, path, given["model_args"])
-    return recorded.merged(**given)
-
-
-def _unrecorded(value: Any) -> bool:
-    """A model arg the log holds only as ``<type>`` (a callable, an object)."""
-    return isinstance(value, str) and value.startswith("<") and value.endswith(">")
+    return recorded.merged(**credentials_for(spec, given, shlex.quote(str(path))))
 
 
 def _refuse_unrecorded_args(spec: EvalSpec, path: Path, given: dict[str, Any]) -> None:
     """Running without an arg the log could not hold would silently change the model
     (a mockllm without its ``custom_outputs`` answers its default text)."""
     missing = {key: value for key, value in spec.model_args.items()
-               if _unrecorded(value) and key not in given}
+               if is_unrecorded(value) and key not in given}
     if not missing:
         return
     shown = ", ".join(f"{key}={value}" for key, value in missing.items())
@@ -240,18 +237,6 @@ def _refuse_unrecorded_args(spec: EvalSpec, path: Path, given: dict[str, Any]) -
         f"cannot rebuild model {spec.model!r}: it was given {shown}, which a log cannot "
         f"hold; retry from Python with the model given again: eval_retry({str(path)!r}, "
         f"model=get_model({spec.model!r}, {args})) (or give plain values with -M KEY=VALUE)"
-    )
-
-
-def config_from_spec(spec: EvalSpec) -> EvalConfig:
-    """The options of the run in ``spec``, as recorded in its header (model args that
-    could not be recorded, shown as ``<type>``, left out)."""
-    recorded = {k: v for k, v in spec.config.items() if k in EvalConfig.model_fields}
-    model_args = {key: value for key, value in spec.model_args.items()
-                  if not _unrecorded(value)}
-    return EvalConfig.from_options(
-        model=spec.model, model_args=model_args, model_base_url=spec.model_base_url,
-        generate_config=GenerateConfig(**spec.generate_config), **recorded,
     )
 
 

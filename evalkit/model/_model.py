@@ -134,36 +134,3 @@ def active_model() -> Model | None:
 def bind_active_model(model: Model) -> AbstractContextManager[Model]:
     """Make ``model`` the evaluated model for the code run inside the ``with`` block."""
     return bound(_active, model)
-
-
-def model_args_repr(args: dict[str, Any]) -> dict[str, Any]:
-    """Model args as recorded in a log: secrets and callables left out."""
-    recorded: dict[str, Any] = {}
-    for key, value in args.items():
-        if "key" in key.lower() or "secret" in key.lower() or key.lower() == "token":
-            continue
-        if callable(value) or not _is_jsonable(value):
-            recorded[key] = f"<{type(value).__name__}>"
-        else:
-            recorded[key] = value
-    return recorded
-
-
-def _is_utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _is_jsonable(value: Any) -> bool:
-    if isinstance(value, str):
-        return _is_utf8(value)  # a lone surrogate cannot be written to the log
-    if value is None or isinstance(value, (int, float, bool)):
-        return True
-    if isinstance(value, (list, tuple)):
-        return all(_is_jsonable(item) for item in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _is_jsonable(v) for k, v in value.items())
-    return False

@@ -11,6 +11,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import Any, ClassVar
 
+from ..._util._secrets import redact_url
 from .._api import ModelAPI
 from .._config import GenerateConfig
 from .._messages import ChatMessage
@@ -82,7 +83,7 @@ class HttpModelAPI(ModelAPI):
         """The output in a successful reply (``raw`` is its text, kept in the event)."""
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.model_name!r}, base_url={self.base_url!r})"
+        return f"{type(self).__name__}({self.model_name!r}, base_url={redact_url(self.base_url)!r})"
 
     async def generate(
         self,

@@ -10,6 +10,7 @@ import os
 import urllib.parse
 from dataclasses import dataclass
 
+from ..._util._secrets import redact_url
 from ...errors import UsageError
 
 
@@ -20,7 +21,7 @@ class Endpoint:
 
     def __repr__(self) -> str:
         # The key is never shown, not even masked: reprs end up in logs and tracebacks.
-        return f"Endpoint(base_url={self.base_url!r})"
+        return f"Endpoint(base_url={redact_url(self.base_url)!r})"
 
 
 def resolve_endpoint(
@@ -36,7 +37,7 @@ def resolve_endpoint(
     problem = base_url_problem(url)
     if problem:
         raise UsageError(
-            f"base URL {url!r} {problem}; check --model-base-url, -M base_url or {url_env}"
+            f"base URL {redact_url(url)!r} {problem}; check --model-base-url, -M base_url or {url_env}"
         )
     key = (api_key if api_key is not None else os.environ.get(key_env, "")).strip() or None
     if key is not None and not (key.isascii() and key.isprintable()):

@@ -24,6 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..._util._secrets import redact_url
 from ...errors import ModelTransientError, UsageError
 from ._connection import (
     HttpConnection,
@@ -67,7 +68,7 @@ def split_url(url: str) -> tuple[Origin, str]:
     """``url``'s origin and request target (path and query)."""
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"cannot send a request to {url!r}: it needs http:// or https:// "
+        raise UsageError(f"cannot send a request to {redact_url(url)!r}: it needs http:// or https:// "
                          "and a host")
     port = parts.port or (443 if parts.scheme == "https" else 80)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
