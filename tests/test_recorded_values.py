@@ -58,7 +58,7 @@ def test_exact_encoding_round_trips_through_json(value: Any) -> None:
     assert _same(decode(json.loads(text)), value)
 
 
-@pytest.mark.parametrize("value", [{1: "a"}, {"ok": {2.5: 1}}, object(), {1, 2}, b"x"])
+@pytest.mark.parametrize("value", [{1: "a"}, {"ok": {2.5: 1}}, object(), {1, 2}, b"x", "\ud800"])
 def test_values_a_log_cannot_hold_are_refused(value: Any) -> None:
     """Non-text keys, sets, bytes and objects are refused, never changed."""
     with pytest.raises(NotRecordable):
