@@ -1,6 +1,7 @@
 """What the terminal shows: live progress, results, warnings, resume commands.
 
-``rich``: a live bar per task (done/total, errors, retries, samples/s, ETA)
+``rich``: a live bar per task (done/total, errors, retries and the last retry's
+reason, samples/s, elapsed time, tokens and cost so far, ETA)
 and a results table (in a Jupyter notebook the bars are one cell output
 updated in place, no ipywidgets needed); ``plain``: a line per task every few seconds, for CI
 logs; ``none``: only the results. Counters are read on a timer, never pushed
@@ -19,7 +20,9 @@ from typing import Any, TextIO
 
 from ..log import EvalLog
 from ..scorer._metrics import format_metric
+from ._error_summary import error_lines
 from ._progress import TaskProgress
+from ._status import status_text
 
 PLAIN_INTERVAL = 5.0
 NOTEBOOK_WIDTH = 100
@@ -106,23 +109,8 @@ class Display:
         else:
             print(results_text(logs), file=sys.stdout, flush=True)
         for log in logs:
-            for line in outcome_notes(log, python=in_notebook()):
+            for line in outcome_notes(log, python=in_notebook(), errors=self.mode != "none"):
                 print(line, file=self.stream, flush=True)
-
-
-def status_text(progress: TaskProgress) -> str:
-    parts = [f"errors {progress.errors}"]
-    if progress.limited:
-        parts.append(f"limited {progress.limited}")
-    if progress.cancelled:
-        parts.append(f"cancelled {progress.cancelled}")
-    if progress.retries:
-        parts.append(f"retries {progress.retries}")
-    parts.append(f"{progress.rate():.0f} samples/s")
-    eta = progress.eta()
-    if eta is not None and progress.done < progress.total:
-        parts.append(f"ETA {eta:.0f}s")
-    return " · ".join(parts)
 
 
 def _print_rich_table(logs: Sequence[EvalLog]) -> None:
@@ -164,16 +152,20 @@ def results_text(logs: Sequence[EvalLog]) -> str:
                      .rstrip() for row in rows)
 
 
-def outcome_notes(log: EvalLog, python: bool = False) -> list[str]:
+def outcome_notes(log: EvalLog, python: bool = False, errors: bool = False) -> list[str]:
     """Warnings about failed samples, the eval error and how to resume.
 
     ``python``: give the resume call as Python (``eval_retry(...)``), for notebooks.
+    ``errors``: under the count of failed samples, the first error of each kind
+    (read from the log file).
     """
     notes: list[str] = []
     r = log.results
     if r is not None and r.errored_samples:
         notes.append(f"warning: {r.errored_samples} of {r.total_samples} samples failed in "
                      f"{log.eval.task}; see `evalkit log samples {log.location} --errors`")
+        if errors and log.location is not None:
+            notes.extend(error_lines(log.location))
     if log.stats is not None and log.stats.pricing_source == "unknown":
         unpriced = [m for m in log.stats.model_usage if not _has_price(m)]
         notes.append(f"warning: cost unknown: no price for {', '.join(unpriced)}; give one "

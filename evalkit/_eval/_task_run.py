@@ -20,7 +20,7 @@ from .._util._ids import utc_now
 from ..errors import ModelFatalError
 from ..log import EvalError, EvalFooter, EvalLog, EvalSample, EvalStats, LogWriter
 from ..log._lazy import LazySamples
-from ..model._pricing import resolve_price
+from ..model._pricing import total_cost
 from ._config import EvalConfig
 from ._plan import RunPlan, WorkItem
 from ._progress import TaskProgress
@@ -45,7 +45,7 @@ class TaskRun:
                                  else config.continue_on_fail)
         self.tally = ResultsTally(plan.total, plan.epochs)
         self.progress = TaskProgress(plan.spec.task, context.model, plan.total, str(plan.path),
-                                     self.tally)
+                                     self.tally, model_cost=config.model_cost)
         self.stop_reason: StopReason | None = None
         self.fatal: ModelFatalError | None = None
         self._in_flight: set[anyio.CancelScope] = set()
@@ -55,6 +55,7 @@ class TaskRun:
         """Stop scheduling and cancel the samples in flight (recorded as cancelled)."""
         if self.stop_reason is None:
             self.stop_reason = reason
+            self.progress.stop_reason = reason
         for scope in list(self._in_flight):
             scope.cancel()
 
@@ -64,6 +65,7 @@ class TaskRun:
         self.stop("fatal")
 
     async def run(self) -> EvalLog:
+        self.progress.start()
         with LogWriter(self.plan.path) as writer:
             writer.write_header(self.plan.spec)
             self._carry_over(writer)
@@ -71,6 +73,7 @@ class TaskRun:
                 await self._run_samples(writer)
             footer = self._footer()
             writer.write_footer(footer)
+        self.progress.finish()
         return EvalLog(status=footer.status, eval=self.plan.spec, results=footer.results,
                        stats=footer.stats, error=footer.error, location=str(self.plan.path),
                        samples=LazySamples(self.plan.path))
@@ -162,22 +165,10 @@ class TaskRun:
         return EvalError(message=message, kind="fail_on_error")
 
     def _stats(self) -> EvalStats:
-        overrides = self.config.model_cost
-        cost: float | None = 0.0
-        sources: set[str] = set()
-        for model, usage in self.tally.usage.items():
-            price, source = resolve_price(model, overrides)
-            sources.add(source)
-            if price is None or cost is None:
-                cost = None
-            else:
-                cost += price.cost(usage)
-        pricing_source = ("unknown" if "unknown" in sources else
-                          "override" if "override" in sources else "builtin")
+        cost, pricing_source = total_cost(self.tally.usage, self.config.model_cost)
         return EvalStats(
             started_at=self._started.isoformat(), completed_at=utc_now().isoformat(),
-            model_usage=self.tally.usage, cost=cost if self.tally.usage else None,
-            pricing_source=pricing_source if self.tally.usage else None,  # type: ignore[arg-type]  # one of three literals
+            model_usage=self.tally.usage, cost=cost, pricing_source=pricing_source,
         )
 
 

@@ -6,6 +6,7 @@ Prices are US dollars per million tokens. An unknown price gives a cost of
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -71,3 +72,24 @@ def resolve_price(
     if model in BUILTIN_PRICES:
         return BUILTIN_PRICES[model], "builtin"
     return None, "unknown"
+
+
+def total_cost(
+    usage: Mapping[str, ModelUsage], overrides: dict[str, tuple[float, float]] | None = None
+) -> tuple[float | None, PricingSource | None]:
+    """What ``usage`` (per model) cost, and where its prices came from.
+
+    ``(None, None)`` for no usage; a cost of ``None`` if any model has no price.
+    """
+    if not usage:
+        return None, None
+    cost: float | None = 0.0
+    sources: set[PricingSource] = set()
+    for model, used in usage.items():
+        price, source = resolve_price(model, overrides)
+        sources.add(source)
+        cost = None if price is None or cost is None else cost + price.cost(used)
+    for source in ("unknown", "override"):
+        if source in sources:
+            return cost, source
+    return cost, "builtin"
