@@ -263,5 +263,5 @@ def test_limit_and_sample_id_select_samples(log_dir: Path) -> None:
     assert log.eval.dataset.sample_ids == ["s0", "s1", "s2"]
     [log] = eval(task_, model="mockllm/model", sample_id=["s7", "s2"], display="none")
     assert log.eval.dataset.sample_ids == ["s2", "s7"]
-    with pytest.raises(UsageError, match="no sample with id nope"):
+    with pytest.raises(UsageError, match="no sample with an id matching nope"):
         eval(task_, model="mockllm/model", sample_id=["nope"], display="none")

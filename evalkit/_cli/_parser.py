@@ -61,7 +61,8 @@ def _add_run_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("-M", dest="model_args", action="append", metavar="KEY=VALUE",
                      help="model argument")
     sub.add_argument("--limit", type=int, help="run the first N samples")
-    sub.add_argument("--sample-id", help="comma-separated sample ids to run")
+    sub.add_argument("--sample-id", help="comma-separated sample ids or globs to run "
+                     "(e.g. sample-*,item-[56])")
     sub.add_argument("--epochs", type=int, help="run each sample N times")
     sub.add_argument("--epochs-reducer", choices=("mean", "median", "max", "min", "mode"),
                      help="how a sample's scores over epochs combine (default mean)")

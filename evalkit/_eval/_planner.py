@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -23,15 +24,33 @@ def select_samples(task: Task, config: EvalConfig) -> list[Sample]:
     samples: Sequence[Sample] = task.dataset
     _refuse_duplicate_ids(samples, task.display_name)
     if config.sample_id:
-        wanted = {str(sample_id) for sample_id in config.sample_id}
-        samples = [sample for sample in samples if str(sample.id) in wanted]
-        missing = wanted - {str(sample.id) for sample in samples}
-        if missing:
-            raise UsageError(f"--sample-id: no sample with id {', '.join(sorted(missing))} in "
-                             f"task {task.display_name!r}")
+        samples = _select_ids(samples, [str(wanted) for wanted in config.sample_id],
+                              task.display_name)
     if config.limit is not None:
         samples = samples[: config.limit]
     return list(samples)
+
+
+def _select_ids(samples: Sequence[Sample], patterns: list[str], task: str) -> list[Sample]:
+    """The samples whose id is one of ``patterns`` or matches one as a glob
+    (``sample-*``, ``item-[56]``, ``q?``), as Inspect AI's ``--sample-id`` does."""
+    unmatched = dict.fromkeys(patterns)
+    selected = []
+    for sample in samples:
+        hits = [p for p in patterns if _id_matches(str(sample.id), p)]
+        if hits:
+            selected.append(sample)
+            for pattern in hits:
+                unmatched.pop(pattern, None)
+    if unmatched:
+        raise UsageError(f"--sample-id: no sample with an id matching {', '.join(unmatched)} "
+                         f"in task {task!r}")
+    return selected
+
+
+def _id_matches(sample_id: str, pattern: str) -> bool:
+    # Exact first: an id may itself hold "[" or "*".
+    return sample_id == pattern or fnmatch.fnmatchcase(sample_id, pattern)
 
 
 def _refuse_duplicate_ids(samples: Sequence[Sample], task: str) -> None:
