@@ -51,7 +51,8 @@ async def _score(scorer: Scorer, answer: str, target: str | list[str]) -> Score:
         (includes(ignore_case=False), "The capital is PARIS", "paris", INCORRECT),
         (includes(), "Rome", ["paris", "rome"], CORRECT),
         (exact(), "  hello   world ", "hello world", CORRECT),
-        (exact(), "hello world!", "hello world", INCORRECT),
+        (exact(), "The Hello, world!", "hello world", CORRECT),  # Inspect: SQuAD normalising
+        (exact(), "hello there world", "hello world", INCORRECT),
         (pattern(r"ANSWER:\s*([A-D])"), "thinking... ANSWER: b", "B", CORRECT),
         (pattern(r"ANSWER:\s*([A-D])"), "no answer here", "B", INCORRECT),
     ],

@@ -17,23 +17,37 @@ class ToolCall(BaseModel):
     """Set when the provider's arguments were not valid JSON."""
 
 
-class ChatMessageSystem(BaseModel):
+class _TextContent(BaseModel):
+    """``message.text``: Inspect AI's name for a message's text (here, its content)."""
+
+    content: str
+
+    @property
+    def text(self) -> str:
+        return self.content
+
+    @text.setter
+    def text(self, value: str) -> None:
+        self.content = value
+
+
+class ChatMessageSystem(_TextContent):
     role: Literal["system"] = "system"
     content: str
 
 
-class ChatMessageUser(BaseModel):
+class ChatMessageUser(_TextContent):
     role: Literal["user"] = "user"
     content: str
 
 
-class ChatMessageAssistant(BaseModel):
+class ChatMessageAssistant(_TextContent):
     role: Literal["assistant"] = "assistant"
     content: str = ""
     tool_calls: list[ToolCall] | None = None
 
 
-class ChatMessageTool(BaseModel):
+class ChatMessageTool(_TextContent):
     role: Literal["tool"] = "tool"
     content: str
     tool_call_id: str | None = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from typing import Any
@@ -134,3 +134,17 @@ def active_model() -> Model | None:
 def bind_active_model(model: Model) -> AbstractContextManager[Model]:
     """Make ``model`` the evaluated model for the code run inside the ``with`` block."""
     return bound(_active, model)
+
+
+_roles: ContextVar[Mapping[str, Model] | None] = ContextVar("evalkit_model_roles", default=None)
+
+
+def model_for_role(role: str) -> Model | None:
+    """The model bound to ``role`` (e.g. "grader") for this eval, if any."""
+    roles = _roles.get()
+    return None if roles is None else roles.get(role)
+
+
+def bind_model_roles(roles: Mapping[str, Model]) -> AbstractContextManager[Mapping[str, Model]]:
+    """Make ``roles`` the eval's named models for the code run inside the ``with`` block."""
+    return bound(_roles, roles)

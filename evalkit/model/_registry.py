@@ -12,7 +12,7 @@ from typing import Any
 from ..errors import UnknownProviderError, UsageError
 from ._api import ModelAPI
 from ._config import GenerateConfig
-from ._model import Model
+from ._model import Model, active_model, model_for_role
 
 PROVIDERS: dict[str, str] = {
     "mockllm": "evalkit.model._mock:MockLLM",
@@ -22,13 +22,27 @@ PROVIDERS: dict[str, str] = {
 
 
 def get_model(
-    model: str | Model,
+    model: str | Model | None = None,
     *,
+    role: str | None = None,
+    default: str | Model | None = None,
     base_url: str | None = None,
     config: GenerateConfig | None = None,
     **model_args: Any,
 ) -> Model:
-    """The model named ``provider/name`` (a ``Model`` is returned as is)."""
+    """The model named ``provider/name`` (a ``Model`` is returned as is).
+
+    With ``role`` ("grader", ...): the model the eval binds to that role, else
+    ``model``, else ``default``, else the evaluated model. With no name at all:
+    the model the running sample is evaluated with.
+    """
+    if role is not None:
+        bound_model = model_for_role(role)
+        if bound_model is not None:
+            return bound_model
+        model = model if model is not None else default
+    if model is None:
+        return _evaluated_model()
     if isinstance(model, Model):
         return model
     provider, _, name = model.partition("/")
@@ -49,3 +63,12 @@ def get_model(
     except (TypeError, ValueError) as exc:
         raise UsageError(f"bad model argument for {model!r}: {exc}; check your -M values") from exc
     return Model(model, api, effective, args=model_args, base_url=base_url)
+
+
+def _evaluated_model() -> Model:
+    evaluated = active_model()
+    if evaluated is None:
+        raise UsageError(
+            "get_model() with no name means the model being evaluated, and no sample is "
+            "running here; name a model instead, e.g. get_model('openai/gpt-4o-mini')")
+    return evaluated

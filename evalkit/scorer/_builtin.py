@@ -1,4 +1,4 @@
-"""Built-in scorers: ``match``, ``includes``, ``exact``, ``pattern``, ``model_graded_qa``."""
+"""Built-in scorers: ``match``, ``includes``, ``pattern``, ``model_graded_qa``."""
 
 from __future__ import annotations
 
@@ -89,18 +89,6 @@ def includes(ignore_case: bool = True) -> Scorer:
         haystack = answer.lower() if ignore_case else answer
         found = any((t.lower() if ignore_case else t) in haystack for t in target)
         return _verdict(found, answer)
-
-    return score
-
-
-@scorer(metrics=[accuracy(), stderr()])
-def exact() -> Scorer:
-    """Correct when the answer equals a target after normalising whitespace."""
-
-    async def score(state: TaskState, target: Target) -> Score:
-        answer = state.output.completion
-        normalized = " ".join(answer.split())
-        return _verdict(any(normalized == " ".join(t.split()) for t in target), answer)
 
     return score
 

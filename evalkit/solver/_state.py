@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..dataset import Target
 from ..model import ChatMessage, ChatMessageUser, ModelOutput, ToolChoice
+from ._choices import Choices
 from ._conversation import Conversation
 from ._limits import check_growth
+from ._store import Store
 
 if TYPE_CHECKING:
     from ..tool import Tool
@@ -35,8 +37,11 @@ class TaskState:
         self.input = input
         self.target = target
         self._messages = Conversation(messages)
-        self.choices = choices
+        self.choices = Choices(choices or [])
+        """The sample's options (empty when it has none); ``multiple_choice`` marks the picks."""
         self.metadata = metadata if metadata is not None else {}
+        self.store = Store()
+        """Scratch values shared by this sample's solvers, tools and scorers."""
         self.output = ModelOutput(model=model)
         self.tools: list[Tool] = []
         self.tool_choice: ToolChoice | None = None
