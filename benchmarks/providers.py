@@ -39,9 +39,12 @@ print(f"RATE {n / elapsed}")
 """
 
 
-def start_server(delay: float) -> tuple[subprocess.Popen[str], int]:
+def start_server(delay: float,
+                 extra: list[str] | None = None) -> tuple[subprocess.Popen[str], int]:
+    """ProviderServer in its own process (``extra``: more of its command-line options)."""
     server = subprocess.Popen(
-        [sys.executable, "-u", "-m", "evalkit.testing._provider_server", "--delay", str(delay)],
+        [sys.executable, "-u", "-m", "evalkit.testing._provider_server", "--delay", str(delay),
+         *(extra or [])],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert server.stdout is not None
     deadline = time.monotonic() + 20

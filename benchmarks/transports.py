@@ -1,19 +1,21 @@
-"""HTTP clients alone (no evalkit runner) against the same local server: why evalkit has its own.
+"""HTTP clients alone (no evalkit runner) against the same local server: evalkit's transport vs others.
 
-    python benchmarks/transports.py [--delay 0.1] [--connections 50] [--requests 3000] [--runs 3]
+    python benchmarks/transports.py [--requests 3000] [--runs 3] [--clients raw,evalkit,httpx]
 
-Each client sends --requests POSTs through --connections keep-alive
-connections, one worker per connection, to evalkit.testing's ProviderServer
-running in its own process and answering after --delay seconds. Every run is
-a fresh subprocess; medians over --runs. The ideal rate is connections / delay.
+Each client sends --requests POSTs through N connections, one worker per
+connection, to evalkit.testing's ProviderServer running in its own process
+and answering after a fixed delay. Every run is a fresh subprocess; the table
+shows medians over --runs. The ideal rate is connections / delay. Scenarios:
+
+- keep-alive, 50 connections, 100 ms; keep-alive, 200 connections, 500 ms;
+- close: 50 connections, 100 ms, the server closing the connection after
+  every reply (HTTP/1.0 style, listen backlog 128), so every request connects.
+
+Clients:
 
 - raw asyncio: hand-written HTTP/1.1 on asyncio streams, the ceiling;
-- evalkit: ``evalkit.model._providers._pool.ConnectionPool``, what providers use;
-- httpcore: ``httpcore.AsyncConnectionPool`` (pools of at most 16 connections);
-- httpx: ``httpx.AsyncClient`` (pools of at most 16 connections).
-
-httpx and httpcore are split into pools of at most 16, as evalkit used to,
-because one large httpcore pool is slower still (encode/httpx#3215).
+- evalkit: ``AiohttpTransport``, what the providers use (aiohttp underneath);
+- httpx: a plain ``httpx.AsyncClient`` with max_connections = N.
 """
 
 from __future__ import annotations
@@ -29,55 +31,56 @@ CLIENT = r"""
 import asyncio, json, sys, time
 
 kind, port, total, connections = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+close_each = sys.argv[5] == "close"
 PATH = "/v1/chat/completions"
 URL = f"http://127.0.0.1:{port}{PATH}"
 BODY = json.dumps({"model": "bench", "messages": [{"role": "user", "content": "hi"}]}).encode()
 HEADERS = {"content-type": "application/json", "authorization": "Bearer bench"}
 
 
-def shards(make):
-    count = -(-connections // 16)
-    return [make(connections // count + (index < connections % count)) for index in range(count)]
-
-
 def client():
     if kind == "evalkit":
-        from evalkit.model._providers._pool import ConnectionPool
-        pool = ConnectionPool(connections)
+        from evalkit.model._providers._aiohttp import AiohttpTransport
+        from evalkit.model._providers._transport import HttpRequest
+        transport = AiohttpTransport(connections)
+        request = HttpRequest(URL, HEADERS, BODY)
         async def send():
-            return (await pool.post(URL, headers=HEADERS, content=BODY)).text
-        return send
-    if kind == "httpcore":
-        import httpcore
-        pools = shards(lambda size: httpcore.AsyncConnectionPool(max_connections=size))
-        async def send(worker):
-            reply = await pools[worker % len(pools)].request(
-                "POST", URL, headers=list(HEADERS.items()), content=BODY)
-            return reply.content.decode()
+            return (await transport.send(request)).text
         return send
     if kind == "httpx":
         import httpx
-        clients = shards(lambda size: httpx.AsyncClient(limits=httpx.Limits(
-            max_connections=size, max_keepalive_connections=size)))
-        async def send(worker):
-            return (await clients[worker % len(clients)].post(
-                URL, headers=HEADERS, content=BODY)).text
+        http = httpx.AsyncClient(limits=httpx.Limits(max_connections=connections,
+                                                     max_keepalive_connections=connections))
+        async def send():
+            return (await http.post(URL, headers=HEADERS, content=BODY)).text
         return send
     raise SystemExit(f"unknown client {kind}")
 
 
+HEAD = (f"POST {PATH} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\ncontent-type: application/json"
+        f"\r\ncontent-length: {len(BODY)}\r\n\r\n").encode()
+
+
+async def raw_exchange(reader, writer):
+    writer.write(HEAD + BODY)
+    lines = (await reader.readuntil(b"\r\n\r\n")).split(b"\r\n")
+    length = next(int(line.split(b":")[1]) for line in lines
+                  if line.lower().startswith(b"content-length"))
+    json.loads(await reader.readexactly(length))
+
+
 async def raw_worker(queue):
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    head = (f"POST {PATH} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\ncontent-type: application/json"
-            f"\r\ncontent-length: {len(BODY)}\r\n\r\n").encode()
+    reader = writer = None
     while queue:
         queue.pop()
-        writer.write(head + BODY)
-        lines = (await reader.readuntil(b"\r\n\r\n")).split(b"\r\n")
-        length = next(int(line.split(b":")[1]) for line in lines
-                      if line.lower().startswith(b"content-length"))
-        json.loads(await reader.readexactly(length))
-    writer.close()
+        if writer is None:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        await raw_exchange(reader, writer)
+        if close_each:
+            writer.close()
+            reader = writer = None
+    if writer is not None:
+        writer.close()
 
 
 send = None if kind == "raw" else client()  # imports and set-up kept out of the timing
@@ -88,11 +91,11 @@ async def main():
     if kind == "raw":
         await asyncio.gather(*(raw_worker(queue) for _ in range(connections)))
         return
-    async def worker(index):
+    async def worker():
         while queue:
             queue.pop()
-            json.loads(await (send() if kind == "evalkit" else send(index)))
-    await asyncio.gather(*(worker(index) for index in range(connections)))
+            json.loads(await send())
+    await asyncio.gather(*(worker() for _ in range(connections)))
 
 
 started, cpu = time.perf_counter(), time.process_time()
@@ -101,36 +104,42 @@ elapsed = time.perf_counter() - started
 print(f"RESULT {total / elapsed} {(time.process_time() - cpu) / total * 1000}")
 """
 
-CLIENTS = {"raw": "raw asyncio", "evalkit": "evalkit", "httpcore": "httpcore", "httpx": "httpx"}
+CLIENTS = {"raw": "raw asyncio", "evalkit": "evalkit (aiohttp)", "httpx": "httpx"}
+SCENARIOS = [("keep-alive", 50, 0.1), ("keep-alive", 200, 0.5), ("close", 50, 0.1)]
 
 
-def measure(kind: str, port: int, total: int, connections: int) -> tuple[float, float]:
+def measure(kind: str, port: int, total: int, connections: int,
+            mode: str) -> tuple[float, float]:
     out = subprocess.run([sys.executable, "-c", CLIENT, kind, str(port), str(total),
-                          str(connections)], capture_output=True, text=True, check=True)
+                          str(connections), mode], capture_output=True, text=True, check=True)
     rate, cpu_ms = out.stdout.split("RESULT ")[-1].split()
     return float(rate), float(cpu_ms)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--delay", type=float, default=0.1)
-    parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--clients", default=",".join(CLIENTS),
+                        help=f"comma-separated, of {', '.join(CLIENTS)}")
     args = parser.parse_args()
-    ideal = args.connections / args.delay
-    server, port = start_server(args.delay)
-    try:
-        print(f"{'client':>11} | {'requests/s':>10} | {'of ideal':>8} | {'CPU ms/request':>14}")
-        print("-" * 54)
-        for kind, label in CLIENTS.items():
-            results = [measure(kind, port, args.requests, args.connections)
-                       for _ in range(args.runs)]
-            rate = statistics.median(rate for rate, _ in results)
-            cpu_ms = statistics.median(cpu for _, cpu in results)
-            print(f"{label:>11} | {rate:>10.0f} | {rate / ideal:>8.0%} | {cpu_ms:>14.2f}")
-    finally:
-        server.kill()
+    print(f"{'server':>10} | {'conns':>5} | {'delay':>5} | {'client':>17} | {'requests/s':>10} | "
+          f"{'of ideal':>8} | {'CPU ms/request':>14}")
+    print("-" * 89)
+    for mode, connections, delay in SCENARIOS:
+        ideal = connections / delay
+        extra = ["--close-each", "--backlog", "128"] if mode == "close" else []
+        server, port = start_server(delay, extra)
+        try:
+            for kind in args.clients.split(","):
+                results = [measure(kind, port, args.requests, connections, mode)
+                           for _ in range(args.runs)]
+                rate = statistics.median(rate for rate, _ in results)
+                cpu_ms = statistics.median(cpu for _, cpu in results)
+                print(f"{mode:>10} | {connections:>5} | {delay:>5} | {CLIENTS[kind]:>17} | "
+                      f"{rate:>10.0f} | {rate / ideal:>8.1%} | {cpu_ms:>14.2f}", flush=True)
+        finally:
+            server.kill()
 
 
 if __name__ == "__main__":

@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO, TypeVar
 
 from evalkit.model import GenerateConfig, Model, get_model
-from evalkit.model._providers._connection import HttpConnection
-from evalkit.model._providers._pool import ConnectionPool
+from evalkit.model._providers._aiohttp import AiohttpTransport
 from evalkit.model._providers.openai import OpenAIAPI
 from evalkit.testing import ProviderServer
 from evalkit.testing._provider_server import last_user_text, openai_reply
@@ -284,15 +283,30 @@ async def model_at(base_url: str, **config: Any) -> AsyncIterator[Model]:
         await model.aclose()
 
 
-def pool_of(model: Model) -> ConnectionPool:
+def pool_of(model: Model) -> AiohttpTransport:
+    """The model's transport (what was its connection pool)."""
     assert isinstance(model.api, OpenAIAPI)
-    return model.api._http.pool
+    transport = model.api._http.transport
+    assert isinstance(transport, AiohttpTransport)
+    return transport
 
 
-def idle_connection(pool: ConnectionPool) -> HttpConnection:
-    """The pool's one idle connection."""
-    [connection] = [c for idle in pool._idle.values() for c in idle]
-    return connection
+def idle_connections(model: Model | AiohttpTransport) -> int:
+    """Connections the model's transport keeps idle for reuse (read from aiohttp's connector)."""
+    session = (model if isinstance(model, AiohttpTransport) else pool_of(model))._session
+    if session is None or session.closed or session.connector is None:
+        return 0
+    return sum(len(idle) for idle in session.connector._conns.values())
+
+
+def idle_socket(model: Model) -> socket.socket:
+    """The socket of the transport's one idle connection."""
+    session = pool_of(model)._session
+    assert session is not None and session.connector is not None
+    [[(protocol, _)]] = session.connector._conns.values()
+    assert protocol.transport is not None
+    sock: socket.socket = protocol.transport.get_extra_info("socket")
+    return sock
 
 
 def ports(server: RawServer | ProviderServer) -> list[int]:

@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager
 import anyio
 import anyio.lowlevel
 import pytest
+from _transport_servers import RawServer, idle_connections, json_reply, model_at, ports
 
 from evalkit._transcript import ModelEvent
 from evalkit.errors import (
@@ -196,19 +197,16 @@ async def test_connection_refused_is_retried_then_transient() -> None:
 
 
 @pytest.mark.anyio
-async def test_connections_are_reused_and_closed(
-    provider_server: ProviderServer, open_model: ServedModel
-) -> None:
+async def test_connections_are_reused_and_closed() -> None:
     """Sequential calls share one keep-alive connection; aclose closes it."""
-    async with open_model(provider_server, max_connections=20) as model:
-        assert isinstance(model.api, OpenAIAPI)
-        pool = model.api._http.pool
-        for prompt in ("a", "b", "c"):
-            await model.generate(prompt)
-        assert pool.idle_connections == 1
-    assert pool.idle_connections == 0
-    ports = {request.client_port for request in provider_server.requests}
-    assert len(ports) == 1
+    with RawServer(json_reply) as server, anyio.fail_after(5):
+        async with model_at(f"{server.url}/v1", max_connections=20) as model:
+            for prompt in ("a", "b", "c"):
+                await model.generate(prompt)
+            assert idle_connections(model) == 1
+        [port] = set(ports(server))
+        assert await anyio.to_thread.run_sync(server.wait_ended, port)
+    assert idle_connections(model) == 0
 
 
 @pytest.mark.anyio
@@ -222,7 +220,7 @@ async def test_concurrent_calls_open_one_connection_each(
         async with anyio.create_task_group() as group:
             for index in range(8):
                 group.start_soon(model.generate, f"q{index}")
-        assert model.api._http.pool.idle_connections == 8
+        assert idle_connections(model) == 8
         async with anyio.create_task_group() as group:
             for index in range(8):
                 group.start_soon(model.generate, f"again{index}")

@@ -22,9 +22,9 @@ from _transport_servers import (
 
 from evalkit.errors import ModelFatalError, UsageError
 from evalkit.model import Model, get_model
-from evalkit.model._providers import _pool
-from evalkit.model._providers._pool import ConnectionPool
-from evalkit.model._providers._proxy import Proxy, parse_proxy
+from evalkit.model._providers import _aiohttp
+from evalkit.model._providers._aiohttp import AiohttpTransport
+from evalkit.model._providers._proxy_env import Proxy, parse_proxy
 from evalkit.testing import ProviderServer
 
 pytest_plugins = ["provider_fixtures"]
@@ -55,9 +55,9 @@ def trusted_ca(certificate_authority: trustme.CA, tmp_path: Path,
     bundle = tmp_path / "ca.pem"
     certificate_authority.cert_pem.write_to_path(str(bundle))
     monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
-    _pool._ssl_context.cache_clear()
+    _aiohttp.ssl_context.cache_clear()
     yield
-    _pool._ssl_context.cache_clear()
+    _aiohttp.ssl_context.cache_clear()
 
 
 @pytest.fixture
@@ -65,9 +65,9 @@ def default_trust(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Only the default CA bundle is trusted."""
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
     monkeypatch.delenv("SSL_CERT_DIR", raising=False)
-    _pool._ssl_context.cache_clear()
+    _aiohttp.ssl_context.cache_clear()
     yield
-    _pool._ssl_context.cache_clear()
+    _aiohttp.ssl_context.cache_clear()
 
 
 @pytest.mark.usefixtures("trusted_ca")
@@ -167,7 +167,7 @@ async def test_no_proxy_bypasses_the_proxy(
 
 
 @pytest.mark.parametrize("proxy", ["socks5://user:hunter2@127.0.0.1:1080",
-                                   "https://user:hunter2@127.0.0.1:3128",
+                                   "ftp://user:hunter2@127.0.0.1:3128",
                                    "http://user:hunter2@127.0.0.1:notaport"])
 def test_unsupported_proxy_is_a_usage_error(monkeypatch: pytest.MonkeyPatch, proxy: str) -> None:
     """A proxy evalkit can't speak to is refused when the model is made, credentials masked."""
@@ -188,12 +188,19 @@ def test_unsupported_proxy_names_the_variable_it_came_from(
 
 
 def test_parse_proxy() -> None:
-    """A scheme-less proxy is http; credentials become a header that no repr shows."""
-    assert parse_proxy("proxy.internal:3128") == Proxy("proxy.internal", 3128, [])
-    assert parse_proxy("http://proxy.internal") == Proxy("proxy.internal", 80, [])
+    """A scheme-less proxy is http; credentials are kept apart and no repr shows them."""
+    assert parse_proxy("proxy.internal:3128") == Proxy("http://proxy.internal:3128")
+    assert parse_proxy("http://proxy.internal") == Proxy("http://proxy.internal:80")
+    assert parse_proxy("https://proxy.internal") == Proxy("https://proxy.internal:443")
     proxy = parse_proxy("http://us%20er:hunter%32@proxy:3128")
-    token = base64.b64encode(b"us er:hunter2").decode()
-    assert proxy.headers == [("proxy-authorization", f"Basic {token}")]
-    pool = ConnectionPool(1, proxy)
-    assert [text for text in (repr(proxy), str(proxy), repr(pool))
-            if "hunter" in text or token in text] == []
+    assert (proxy.url, proxy.username, proxy.password) == ("http://proxy:3128", "us er", "hunter2")
+    transport = AiohttpTransport(1, proxy)
+    assert [text for text in (repr(proxy), str(proxy), repr(transport))
+            if "hunter" in text or "us er" in text] == []
+
+
+def test_socks_proxy_error_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A socks proxy is refused with a message saying socks is not supported."""
+    monkeypatch.setenv("ALL_PROXY", "socks5h://127.0.0.1:1080")
+    with pytest.raises(UsageError, match="socks proxies are not supported"):
+        get_model("openai/m", base_url="https://api.example.com/v1")

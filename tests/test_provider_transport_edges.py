@@ -7,19 +7,20 @@ import threading
 import anyio
 import pytest
 from _transport_servers import (
+    OPENAI_KEY,
     HttpProxy,
     RawServer,
     Received,
     Reply,
     http_reply,
+    idle_connections,
     json_reply,
     model_at,
-    pool_of,
     ports,
 )
 
 from evalkit.errors import ModelFatalError, ModelTransientError
-from evalkit.model._providers._proxy import Proxy, proxy_for
+from evalkit.model._providers._proxy_env import Proxy, proxy_for
 
 pytest_plugins = ["provider_fixtures"]
 pytestmark = pytest.mark.usefixtures("fake_keys", "fast_retries", "no_proxy_settings")
@@ -88,7 +89,7 @@ async def test_call_in_flight_during_aclose_does_not_keep_its_connection() -> No
                 await anyio.to_thread.run_sync(arrived.wait, 5)
                 await model.aclose()
                 release.set()
-            assert pool_of(model).idle_connections == 0
+            assert idle_connections(model) == 0
             assert await anyio.to_thread.run_sync(server.wait_ended, ports(server)[0], 2)
 
 
@@ -126,5 +127,16 @@ def test_no_proxy_matching(monkeypatch: pytest.MonkeyPatch, no_proxy: str, base_
     monkeypatch.setenv("HTTP_PROXY", "http://proxy.internal:3128")
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     monkeypatch.setenv("NO_PROXY", no_proxy)
-    expected = None if direct else Proxy("proxy.internal", 3128)
+    expected = None if direct else Proxy("http://proxy.internal:3128")
     assert proxy_for(base_url) == expected
+
+
+@pytest.mark.anyio
+async def test_base_url_with_credentials_and_a_key_sends_the_key() -> None:
+    """user:password@ in the base URL does not clash with the key header: the key is sent alone."""
+    with RawServer(json_reply) as server, anyio.fail_after(5):
+        base_url = server.url.replace("://", "://user:hunter2@") + "/v1"
+        async with model_at(base_url, max_retries=0) as model:
+            assert (await model.generate("with key")).completion == "WITH KEY"
+    [request] = server.received
+    assert request.headers["authorization"] == f"Bearer {OPENAI_KEY}"

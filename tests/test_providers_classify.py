@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from email.utils import format_datetime
+from typing import NoReturn
 
 import pytest
 
@@ -16,6 +17,7 @@ from evalkit.errors import (
     ModelTransientError,
     QuotaExhaustedError,
 )
+from evalkit.model import GenerateConfig, get_model
 from evalkit.model._providers._classify import (
     ANTHROPIC_TABLE,
     OPENAI_TABLE,
@@ -28,14 +30,16 @@ from evalkit.model._providers._classify import (
     parse_retry_after,
     redact,
 )
-from evalkit.model._providers._connection import (
+from evalkit.model._providers._transport import (
     CertificateRejected,
     ConnectFailed,
     ConnectionLost,
     ProxyRefused,
     RequestNotSendable,
     TimedOut,
+    TransportError,
 )
+from evalkit.testing import HttpRequest, MockTransport
 
 
 def openai_body(message: str, type: str = "invalid_request_error", code: str | None = None) -> str:
@@ -281,6 +285,7 @@ TRANSPORT_CASES = [
     (ProxyRefused("the proxy answered HTTP 407 to CONNECT"), ModelFatalError, "HTTPS_PROXY"),
     (CertificateRejected("certificate verify failed"), ModelFatalError, "SSL_CERT_FILE"),
     (RequestNotSendable("Illegal header value"), ModelFatalError, "could not be sent"),
+    (TransportError("a failure of a kind no row names"), ModelTransientError, "connection"),
 ]
 
 
@@ -300,14 +305,22 @@ def test_every_transport_row_is_tested() -> None:
     """The transport cases reach every row of the transport table."""
     reached = set()
     for exc, _, _ in TRANSPORT_CASES:
-        names = {cls.__name__ for cls in type(exc).__mro__}
-        reached.add(next(rule.exception for rule in TRANSPORT_TABLE if rule.exception in names))
+        reached.add(next(rule.exception for rule in TRANSPORT_TABLE
+                         if isinstance(exc, rule.exception)))
     assert reached == {rule.exception for rule in TRANSPORT_TABLE}
 
 
-def test_other_exception_is_not_classified() -> None:
-    """A bug in our own code is not disguised as a provider failure."""
-    assert classify_transport_error(ValueError("bug"), provider="OpenAI", secret=None) is None
+@pytest.mark.anyio
+async def test_other_exception_is_not_classified() -> None:
+    """A bug in the transport (not a TransportError) is not disguised as a provider failure."""
+    def buggy(request: HttpRequest) -> NoReturn:
+        raise ZeroDivisionError("bug")
+
+    model = get_model("openai/m", base_url="http://test/v1", api_key="k",
+                      transport=MockTransport(buggy), config=GenerateConfig(max_retries=3))
+    with pytest.raises(ZeroDivisionError):
+        await model.generate("hi")
+    assert model.retries == 0
 
 
 def test_transport_error_redacts_key() -> None:

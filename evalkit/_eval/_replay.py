@@ -25,7 +25,7 @@ from .._util._hash import sha256_file
 from .._util._secrets import redact_command
 
 # evalkit's own dependencies: they shape requests, parsing and the log itself.
-CORE_PACKAGES = ("pydantic", "anyio", "httpx", "h11", "zstandard")
+CORE_PACKAGES = ("pydantic", "anyio", "aiohttp", "zstandard")
 _GIT_TIMEOUT = 5.0
 
 

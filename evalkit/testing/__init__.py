@@ -2,6 +2,8 @@
 
 - ``ProviderServer``: a real HTTP server on 127.0.0.1 speaking the OpenAI and
   Anthropic protocols, with scripted faults (``Fault``) and recorded requests.
+- ``MockTransport``: a provider's HTTP answered in memory by a function of the
+  ``HttpRequest`` returning an ``HttpReply`` (pass ``transport=`` to ``get_model``).
 """
 
 from __future__ import annotations
@@ -10,13 +12,21 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from evalkit.model._providers._transport import HttpReply, HttpRequest
+
+    from ._mock_transport import MockTransport
     from ._provider_server import Fault, ProviderServer, RecordedRequest, ToolCallReply
 
-__all__ = ["Fault", "ProviderServer", "RecordedRequest", "ToolCallReply"]
+__all__ = ["Fault", "HttpReply", "HttpRequest", "MockTransport", "ProviderServer",
+           "RecordedRequest", "ToolCallReply"]
+_MODULES = {"MockTransport": "._mock_transport",
+            "HttpReply": "evalkit.model._providers._transport",
+            "HttpRequest": "evalkit.model._providers._transport"}
 
 
 def __getattr__(name: str) -> Any:
     # Lazy, so `python -m evalkit.testing._provider_server` does not import itself twice.
     if name not in __all__:
         raise AttributeError(f"module 'evalkit.testing' has no attribute {name!r}")
-    return getattr(importlib.import_module("._provider_server", __name__), name)
+    module = _MODULES.get(name, "._provider_server")
+    return getattr(importlib.import_module(module, __name__), name)

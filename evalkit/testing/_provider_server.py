@@ -23,17 +23,25 @@ import json
 import socket
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal, cast
 
+from ._provider_replies import (
+    ANTHROPIC_PATH,
+    OPENAI_PATH,
+    ToolCallReply,
+    anthropic_reply,
+    error_body,
+    last_user_text,
+    openai_reply,
+    stream_events,
+)
+
 __all__ = ["Fault", "ProviderServer", "RecordedRequest", "ToolCallReply"]
 
-OPENAI_PATH = "/v1/chat/completions"
-ANTHROPIC_PATH = "/v1/messages"
-
 Answer = Callable[[str], "str | ToolCallReply"]
-FaultKind = Literal["http", "slow", "hang", "drop", "raw"]
+FaultKind = Literal["http", "slow", "hang", "drop", "raw", "cut"]
 
 
 @dataclass(frozen=True)
@@ -47,7 +55,10 @@ class Fault:
     - ``Fault.hang()``: no answer until the server stops (or ``hang_limit``);
     - ``Fault.drop()``: the connection closed without a reply;
     - ``Fault.malformed_json()``: a 200 whose JSON is cut short, as by a proxy;
-    - ``Fault.raw(status, body, headers)``: exactly that reply.
+    - ``Fault.raw(status, body, headers)``: exactly that reply (a scripted
+      event stream too, with ``Content-Type: text/event-stream``);
+    - ``Fault.cut_stream(events)``: a streamed answer whose connection is
+      closed after ``events`` events (a whole reply: after half its body).
     """
 
     kind: FaultKind
@@ -103,129 +114,9 @@ class Fault:
     def raw(cls, status: int, body: str, headers: tuple[tuple[str, str], ...] = ()) -> Fault:
         return cls("raw", status, headers=headers, body=body)
 
-
-@dataclass(frozen=True)
-class ToolCallReply:
-    """An answer that calls a tool; ``arguments`` given as a string are sent verbatim."""
-
-    name: str
-    arguments: dict[str, Any] | str = field(default_factory=dict)
-    id: str = "call_1"
-    content: str = ""
-
-
-# (error type, message) per status, shaped like the real providers' errors.
-# None of these messages says quota/billing/credit: that is for the named faults.
-_ERROR_DEFAULTS: dict[int, tuple[str, str]] = {
-    400: ("invalid_request_error", "Invalid request."),
-    401: ("authentication_error", "Incorrect API key provided: {key}."),
-    402: ("billing_error", "Payment required."),
-    403: ("permission_error", "Your API key does not have permission to use this model."),
-    404: ("not_found_error", "The model does not exist."),
-    408: ("timeout_error", "Request timed out."),
-    413: ("request_too_large", "Request exceeds the maximum allowed size."),
-    422: ("invalid_request_error", "Unprocessable request."),
-    429: ("rate_limit_error", "Rate limit reached for requests."),
-    500: ("api_error", "Internal server error."),
-    502: ("api_error", "Bad gateway."),
-    503: ("api_error", "Service unavailable."),
-    504: ("api_error", "Gateway timeout."),
-    529: ("overloaded_error", "Overloaded."),
-}
-
-
-def error_body(path: str, status: int, message: str | None, error_type: str | None,
-               key: str = "") -> dict[str, Any]:
-    """An error in the protocol of ``path``; a 401 quotes the key, as OpenAI's does."""
-    default_type, default_message = _ERROR_DEFAULTS.get(status, ("api_error", f"HTTP {status}"))
-    error = {"type": error_type or default_type,
-             "message": message or default_message.format(key=key)}
-    if path == ANTHROPIC_PATH:
-        return {"type": "error", "error": error}
-    return {"error": {**error, "param": None, "code": error["type"]}}
-
-
-def _text_of(content: Any, *, tool_results: bool = False) -> str:
-    """The text of a message's content: a string, or text (and tool_result) blocks."""
-    if isinstance(content, str):
-        return content
-    parts: list[str] = []
-    for block in content if isinstance(content, list) else []:
-        kind = block.get("type") if isinstance(block, dict) else None
-        if kind == "text":
-            parts.append(str(block.get("text", "")))
-        elif kind == "tool_result" and tool_results:
-            parts.append(_text_of(block.get("content"), tool_results=True))
-    return "\n".join(parts)
-
-
-def last_user_text(messages: list[Any]) -> str:
-    """The text of the last user message that has text (tool results are skipped)."""
-    for message in reversed(messages):
-        if isinstance(message, dict) and message.get("role") == "user":
-            text = _text_of(message.get("content"))
-            if text:
-                return text
-    return ""
-
-
-def _prompt_words(body: dict[str, Any]) -> int:
-    """Input tokens, counted as words of every message and the system prompt."""
-    texts = [_text_of(message.get("content"), tool_results=True)
-             for message in body["messages"] if isinstance(message, dict)]
-    texts.append(_text_of(body.get("system")))
-    return sum(len(text.split()) for text in texts)
-
-
-def _answer_text(body: dict[str, Any], reply: str | ToolCallReply) -> tuple[str, bool]:
-    """The reply's text cut to the request's max tokens (words), and whether it was cut."""
-    text = reply.content if isinstance(reply, ToolCallReply) else reply
-    limit = body.get("max_tokens") or body.get("max_completion_tokens")
-    words = text.split()
-    if isinstance(reply, ToolCallReply) or not isinstance(limit, int) or len(words) <= limit:
-        return text, False
-    return " ".join(words[:limit]), True
-
-
-def openai_reply(body: dict[str, Any], reply: str | ToolCallReply) -> dict[str, Any]:
-    text, cut = _answer_text(body, reply)
-    message: dict[str, Any] = {"role": "assistant", "content": text}
-    finish = "length" if cut else "stop"
-    if isinstance(reply, ToolCallReply):
-        arguments = reply.arguments
-        message["content"] = text or None
-        message["tool_calls"] = [{"id": reply.id, "type": "function", "function": {
-            "name": reply.name,
-            "arguments": arguments if isinstance(arguments, str) else json.dumps(arguments)}}]
-        finish = "tool_calls"
-    prompt, completion = _prompt_words(body), max(1, len(text.split()))
-    return {
-        "id": "chatcmpl-evalkit", "object": "chat.completion", "created": 0,
-        "model": body.get("model"),
-        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-        "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
-                  "total_tokens": prompt + completion,
-                  "prompt_tokens_details": {"cached_tokens": 0},
-                  "completion_tokens_details": {"reasoning_tokens": 0}},
-    }
-
-
-def anthropic_reply(body: dict[str, Any], reply: str | ToolCallReply) -> dict[str, Any]:
-    text, cut = _answer_text(body, reply)
-    content: list[dict[str, Any]] = [{"type": "text", "text": text}] if text else []
-    stop_reason = "max_tokens" if cut else "end_turn"
-    if isinstance(reply, ToolCallReply):
-        content.append({"type": "tool_use", "id": reply.id, "name": reply.name,
-                        "input": reply.arguments})
-        stop_reason = "tool_use"
-    return {
-        "id": "msg_evalkit", "type": "message", "role": "assistant",
-        "model": body.get("model"), "content": content,
-        "stop_reason": stop_reason, "stop_sequence": None,
-        "usage": {"input_tokens": _prompt_words(body),
-                  "output_tokens": max(1, len(text.split())),
-                  "cache_read_input_tokens": 0, "cache_creation_input_tokens": 0},
-    }
+    @classmethod
+    def cut_stream(cls, events: int = 2) -> Fault:
+        return cls("cut", delay=float(events))
 
 
 @dataclass(frozen=True)
@@ -247,7 +138,9 @@ class ProviderServer:
     ``answer`` maps the last user message's text to a reply (text, or a
     ``ToolCallReply``); the default echoes it. ``delay`` slows every normal
     reply by that many seconds. ``hang_limit`` bounds a hung reply if
-    ``stop`` is never called.
+    ``stop`` is never called. ``close_each`` closes the connection after
+    every reply, as an HTTP/1.0 server does; ``backlog`` is the listen queue
+    (the default of ``http.server``, 5, drops a burst of connects for 1 s).
     """
 
     def __init__(
@@ -257,8 +150,12 @@ class ProviderServer:
         delay: float = 0.0,
         port: int = 0,
         hang_limit: float = 60.0,
+        close_each: bool = False,
+        backlog: int = 256,
     ) -> None:
         self.answer = answer
+        self.close_each = close_each
+        self.backlog = backlog
         self.delay = delay
         self.hang_limit = hang_limit
         self._port = port
@@ -272,8 +169,15 @@ class ProviderServer:
         self._httpd: _HTTPServer | None = None
 
     def start(self) -> ProviderServer:
-        self._httpd = _HTTPServer(("127.0.0.1", self._port), _Handler)
+        self._httpd = _HTTPServer(("127.0.0.1", self._port), _Handler, bind_and_activate=False)
+        self._httpd.request_queue_size = self.backlog
         self._httpd.provider_server = self
+        try:
+            self._httpd.server_bind()
+            self._httpd.server_activate()
+        except OSError:
+            self._httpd.server_close()
+            raise
         self._stopping.clear()
         # stop() waits up to one poll interval; short, as tests stop a server each.
         threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.01},
@@ -364,7 +268,6 @@ class ProviderServer:
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True  # a hung handler must never keep the test process alive
-    request_queue_size = 256  # the default backlog of 5 drops a burst of connects for 1 s
     provider_server: ProviderServer
 
 
@@ -397,6 +300,7 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {key.lower(): value for key, value in self.headers.items()}
         request = RecordedRequest("POST", self.path, headers, text, decoded,
                                   self.client_address[1])
+        self._request = request
         fault = self.owner._record(request)
         if fault is not None and fault.kind != "slow":
             self._perform(fault)
@@ -410,6 +314,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _perform(self, fault: Fault) -> None:
         if fault.kind == "drop":
             self._drop()
+        elif fault.kind == "cut":
+            self._answer(self._request, cut_after=int(fault.delay))
         elif fault.kind == "hang":
             self.owner._stopping.wait(self.owner.hang_limit)
             self._drop()
@@ -418,7 +324,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send_error(fault.status, fault.message, fault.error_type, dict(fault.headers))
 
-    def _answer(self, request: RecordedRequest) -> None:
+    def _answer(self, request: RecordedRequest, cut_after: int | None = None) -> None:
         body = request.json
         if self.path not in (OPENAI_PATH, ANTHROPIC_PATH):
             self._send_error(404, f"no route POST {self.path}", "not_found_error")
@@ -427,7 +333,35 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             reply = self.owner._reply_for(last_user_text(body["messages"]))
             make = openai_reply if self.path == OPENAI_PATH else anthropic_reply
-            self._send_json(200, make(body, reply))
+            whole = make(body, reply)
+            if body.get("stream") is True:
+                self._send_stream(stream_events(self.path, body, whole), cut_after)
+            elif cut_after is not None:
+                payload = json.dumps(whole).encode()
+                self._send(200, payload[:len(payload) // 2], {},
+                           length=len(payload))
+                self._drop()
+            else:
+                self._send_json(200, whole)
+
+    def _send_stream(self, events: list[bytes], cut_after: int | None) -> None:
+        """``events`` as a chunked ``text/event-stream``; the connection dropped after ``cut_after``."""
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for event in events[:cut_after]:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
+                self.wfile.flush()
+            if cut_after is not None:
+                self._drop()
+                return
+            self.wfile.write(b"0\r\n\r\n")
+        except OSError:  # the client gave up before the end
+            self.close_connection = True
+        if self.owner.close_each:
+            self.close_connection = True
 
     def _send_error(self, status: int, message: str | None, error_type: str | None,
                     headers: dict[str, str] | None = None) -> None:
@@ -438,14 +372,18 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_json(self, status: int, data: Any, headers: dict[str, str] | None = None) -> None:
         self._send(status, json.dumps(data).encode(), headers or {})
 
-    def _send(self, status: int, payload: bytes, headers: dict[str, str]) -> None:
+    def _send(self, status: int, payload: bytes, headers: dict[str, str],
+              length: int | None = None) -> None:
+        if self.owner.close_each:
+            self.close_connection = True
+            headers = {**headers, "Connection": "close"}
         try:
             self.send_response(status)
             if not any(key.lower() == "content-type" for key in headers):
                 self.send_header("Content-Type", "application/json")
             for key, value in headers.items():
                 self.send_header(key, value)
-            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("Content-Length", str(len(payload) if length is None else length))
             self.end_headers()
             self.wfile.write(payload)
         except OSError:  # the client gave up (attempt timeout) before the reply
@@ -485,8 +423,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before each reply")
     parser.add_argument("--fault", help="HTTP status or fault name to answer with")
     parser.add_argument("--times", type=int, help="fault only the first N requests")
+    parser.add_argument("--close-each", action="store_true",
+                        help="close the connection after every reply (HTTP/1.0 style)")
+    parser.add_argument("--backlog", type=int, default=256, help="listen queue length")
     args = parser.parse_args(argv)
-    server = ProviderServer(delay=args.delay, port=args.port).start()
+    server = ProviderServer(delay=args.delay, port=args.port, close_each=args.close_each,
+                            backlog=args.backlog).start()
     if args.fault:
         fault = fault_from_name(args.fault)
         server.inject(fault, args.times) if args.times else server.inject_always(fault)

@@ -1,1 +1,1 @@
-"""HTTP model providers (plain HTTP/1.1 via h11, httpx's TLS defaults; no vendor SDKs)."""
+"""HTTP model providers: no vendor SDKs; requests go through a ``Transport`` (aiohttp by default)."""

@@ -33,6 +33,15 @@ from ...errors import (
     ModelTransientError,
     QuotaExhaustedError,
 )
+from ._transport import (
+    CertificateRejected,
+    ConnectFailed,
+    ConnectionLost,
+    ProxyRefused,
+    RequestNotSendable,
+    TimedOut,
+    TransportError,
+)
 
 ANY_4XX = range(400, 500)
 ANY_5XX = range(500, 600)
@@ -103,33 +112,29 @@ OPENAI_TABLE = status_table("OPENAI")
 ANTHROPIC_TABLE = status_table("ANTHROPIC")
 
 
-TRANSPORT_MODULE = "evalkit.model._providers._connection"
-
-
 @dataclass(frozen=True)
 class TransportRule:
-    """A failure before any HTTP status arrived, matched by exception class name."""
+    """A failure before any HTTP status arrived, matched by the seam's exception type."""
 
-    exception: str
+    exception: type[TransportError]
     error: type[ModelError]
     reason: str
 
 
-# Names, not classes, so this module never imports the transport; each row
-# is a ``_connection.TransportError`` subclass, and subclasses come before
-# their bases (CertificateRejected is a ConnectFailed).
+# Subclasses come before their bases (CertificateRejected is a ConnectFailed).
 TRANSPORT_TABLE: tuple[TransportRule, ...] = (
-    TransportRule("RequestNotSendable", ModelFatalError,
+    TransportRule(RequestNotSendable, ModelFatalError,
                   "the request could not be sent (an API key or header with bad characters?)"),
-    TransportRule("ProxyRefused", ModelFatalError,
+    TransportRule(ProxyRefused, ModelFatalError,
                   "the proxy refused the connection; check HTTPS_PROXY, HTTP_PROXY or "
                   "ALL_PROXY, or list the host in NO_PROXY"),
-    TransportRule("CertificateRejected", ModelFatalError,
+    TransportRule(CertificateRejected, ModelFatalError,
                   "the server's TLS certificate did not verify; behind a TLS-inspecting "
                   "proxy, set SSL_CERT_FILE or SSL_CERT_DIR to a bundle with its CA"),
-    TransportRule("TimedOut", ModelTransientError, "timed out"),
-    TransportRule("ConnectFailed", ModelTransientError, "connection failed"),
-    TransportRule("ConnectionLost", ModelTransientError, "connection failed"),
+    TransportRule(TimedOut, ModelTransientError, "timed out"),
+    TransportRule(ConnectFailed, ModelTransientError, "connection failed"),
+    TransportRule(ConnectionLost, ModelTransientError, "connection failed"),
+    TransportRule(TransportError, ModelTransientError, "connection failed"),
 )
 
 
@@ -162,16 +167,12 @@ def classify_status(
     return rule.error(message, status_code=status)
 
 
-def classify_transport_error(
-    exc: Exception, *, provider: str, secret: str | None
-) -> ModelError | None:
-    """The error for a transport failure before a reply; None for any other exception."""
-    names = {cls.__name__ for cls in type(exc).__mro__ if cls.__module__ == TRANSPORT_MODULE}
-    for rule in TRANSPORT_TABLE:
-        if rule.exception in names:
-            detail = str(exc) or type(exc).__name__
-            return rule.error(redact(f"{provider} API: {rule.reason}: {detail}", secret))
-    return None
+def classify_transport_error(exc: TransportError, *, provider: str,
+                             secret: str | None) -> ModelError:
+    """The error for a transport failure before a complete reply."""
+    rule = next(rule for rule in TRANSPORT_TABLE if isinstance(exc, rule.exception))
+    detail = str(exc) or type(exc).__name__
+    return rule.error(redact(f"{provider} API: {rule.reason}: {detail}", secret))
 
 
 def error_detail(body: str, limit: int = 300) -> str:

@@ -1,11 +1,12 @@
-"""``anthropic/<model>``: the Anthropic Messages protocol over HTTP (see ``_connection``).
+"""``anthropic/<model>``: the Anthropic Messages protocol over HTTP (see ``_transport``).
 
 One call is one attempt; ``Model`` retries what the table in
-:mod:`._classify` calls transient.
+:mod:`._classify` calls transient. Replies are read strictly (``_shapes``).
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from .._config import GenerateConfig
@@ -18,8 +19,11 @@ from .._messages import (
 )
 from .._output import ChatCompletionChoice, ModelOutput, ModelUsage, StopReason
 from .._tool_info import ToolChoice, ToolFunction, ToolInfo
+from ._anthropic_stream import assemble_message_stream
 from ._base import HttpModelAPI
 from ._classify import ANTHROPIC_TABLE
+from ._shapes import expect, optional
+from ._transport import ServerSentEvent
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 ANTHROPIC_VERSION = "2023-06-01"
@@ -38,7 +42,8 @@ STOP_REASONS: dict[str, StopReason] = {
 class AnthropicAPI(HttpModelAPI):
     """The Messages API at ``{base_url}/v1/messages``.
 
-    Model args (``-M``): ``api_key``, ``base_url``.
+    Model args (``-M``): ``api_key``, ``base_url``, ``stream`` (true, false or auto); from
+    Python also ``transport``.
     """
 
     provider = "Anthropic"
@@ -63,6 +68,14 @@ class AnthropicAPI(HttpModelAPI):
 
     def parse_reply(self, data: dict[str, Any], raw: str) -> ModelOutput:
         return parse_message(data, raw, self.model_name)
+
+    def streaming_body(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {**body, "stream": True}
+
+    async def assemble_stream(
+        self, events: AsyncIterator[ServerSentEvent]
+    ) -> tuple[dict[str, Any], str]:
+        return await assemble_message_stream(events)
 
 
 def messages_request(
@@ -147,19 +160,22 @@ def anthropic_tool_choice(choice: ToolChoice) -> dict[str, Any]:
 
 
 def parse_message(data: dict[str, Any], raw: str, model_name: str) -> ModelOutput:
-    """A ``ModelOutput`` from a Messages reply (thinking blocks are left out)."""
+    """A ``ModelOutput`` from a Messages reply (thinking blocks are left out); TypeError if it
+    breaks the protocol."""
     texts: list[str] = []
     calls: list[ToolCall] = []
-    for block in data["content"]:
+    for block in expect(data["content"], list, "content"):
+        block = expect(block, dict, "a content block")
         if block.get("type") == "text":
-            texts.append(block["text"])
+            texts.append(expect(block.get("text"), str, "a text block's text"))
         elif block.get("type") == "tool_use":
             calls.append(parse_tool_use(block))
     message = ChatMessageAssistant(content="".join(texts), tool_calls=calls or None)
-    stop_reason = STOP_REASONS.get(data.get("stop_reason") or "", "unknown")
+    stop_reason = optional(data.get("stop_reason"), str, "stop_reason")
     return ModelOutput(
-        model=data.get("model") or model_name,
-        choices=[ChatCompletionChoice(message=message, stop_reason=stop_reason)],
+        model=optional(data.get("model"), str, "model") or model_name,
+        choices=[ChatCompletionChoice(message=message,
+                                      stop_reason=STOP_REASONS.get(stop_reason or "", "unknown"))],
         usage=parse_usage(data.get("usage")),
         raw=raw,
     )
@@ -172,8 +188,8 @@ def parse_tool_use(block: dict[str, Any]) -> ToolCall:
     if not isinstance(arguments, dict):
         parse_error = f"tool input is not a JSON object: {str(arguments)[:200]}"
     return ToolCall(
-        id=block["id"],
-        function=block["name"],
+        id=expect(block.get("id"), str, "a tool_use block's id"),
+        function=expect(block.get("name"), str, "a tool_use block's name"),
         arguments=arguments if isinstance(arguments, dict) else {},
         parse_error=parse_error,
     )
@@ -186,15 +202,17 @@ def parse_usage(usage: Any) -> ModelUsage | None:
     they are added in so ``input_tokens`` means the same as OpenAI's
     ``prompt_tokens`` (of which ``input_tokens_cache_read`` is a part).
     """
-    if not isinstance(usage, dict):
+    if usage is None:
         return None
-    cache_read = usage.get("cache_read_input_tokens")
+    usage = expect(usage, dict, "usage")
+    cache_read = optional(usage.get("cache_read_input_tokens"), int, "cache_read_input_tokens")
     input_tokens = (
-        int(usage.get("input_tokens") or 0)
-        + int(cache_read or 0)
-        + int(usage.get("cache_creation_input_tokens") or 0)
+        (optional(usage.get("input_tokens"), int, "input_tokens") or 0)
+        + (cache_read or 0)
+        + (optional(usage.get("cache_creation_input_tokens"), int,
+                    "cache_creation_input_tokens") or 0)
     )
-    output_tokens = int(usage.get("output_tokens") or 0)
+    output_tokens = optional(usage.get("output_tokens"), int, "output_tokens") or 0
     return ModelUsage(
         input_tokens=input_tokens,
         output_tokens=output_tokens,

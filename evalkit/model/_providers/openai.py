@@ -1,23 +1,27 @@
-"""``openai/<model>``: the Chat Completions protocol over HTTP (see ``_connection``).
+"""``openai/<model>``: the Chat Completions protocol over HTTP (see ``_transport``).
 
 Works with OpenAI and every compatible server (vLLM, Ollama, LM Studio,
 OpenRouter...): point ``OPENAI_BASE_URL`` or ``--model-base-url`` at it.
 One call is one attempt; ``Model`` retries what the table in
-:mod:`._classify` calls transient.
+:mod:`._classify` calls transient. Replies are read strictly (``_shapes``).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import AsyncIterator
 from typing import Any
 
 from .._config import GenerateConfig
 from .._messages import ChatMessage, ChatMessageAssistant, ChatMessageTool, ToolCall
 from .._output import ChatCompletionChoice, ModelOutput, ModelUsage, StopReason
 from .._tool_info import ToolChoice, ToolFunction, ToolInfo
-from ._base import HttpModelAPI
+from ._base import HttpModelAPI, StreamSetting
 from ._classify import OPENAI_TABLE
+from ._openai_stream import assemble_chat_stream
+from ._shapes import expect, optional
+from ._transport import ServerSentEvent, Transport
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
@@ -36,7 +40,8 @@ FINISH_REASONS: dict[str, StopReason] = {
 class OpenAIAPI(HttpModelAPI):
     """Chat Completions at ``{base_url}/chat/completions``.
 
-    Model args (``-M``): ``api_key``, ``base_url``, ``organization``, ``project``.
+    Model args (``-M``): ``api_key``, ``base_url``, ``organization``, ``project``,
+    ``stream`` (true, false or auto); from Python also ``transport``.
     """
 
     provider = "OpenAI"
@@ -55,8 +60,11 @@ class OpenAIAPI(HttpModelAPI):
         config: GenerateConfig | None = None,
         organization: str | None = None,
         project: str | None = None,
+        transport: Transport | None = None,
+        stream: StreamSetting | str = "auto",
     ) -> None:
-        super().__init__(model_name, base_url=base_url, api_key=api_key, config=config)
+        super().__init__(model_name, base_url=base_url, api_key=api_key, config=config,
+                         transport=transport, stream=stream)
         if organization:
             self._headers["openai-organization"] = organization
         if project:
@@ -76,6 +84,14 @@ class OpenAIAPI(HttpModelAPI):
 
     def parse_reply(self, data: dict[str, Any], raw: str) -> ModelOutput:
         return parse_chat_completion(data, raw, self.model_name)
+
+    def streaming_body(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {**body, "stream": True, "stream_options": {"include_usage": True}}
+
+    async def assemble_stream(
+        self, events: AsyncIterator[ServerSentEvent]
+    ) -> tuple[dict[str, Any], str]:
+        return await assemble_chat_stream(events)
 
 
 def chat_request(
@@ -158,38 +174,41 @@ def openai_tool_choice(choice: ToolChoice) -> str | dict[str, Any]:
 
 
 def parse_chat_completion(data: dict[str, Any], raw: str, model_name: str) -> ModelOutput:
-    """A ``ModelOutput`` from a Chat Completions reply."""
+    """A ``ModelOutput`` from a Chat Completions reply; TypeError if it breaks the protocol."""
+    choices = expect(data["choices"], list, "choices")
     return ModelOutput(
-        model=data.get("model") or model_name,
-        choices=[_parse_choice(choice) for choice in data["choices"]],
+        model=optional(data.get("model"), str, "model") or model_name,
+        choices=[_parse_choice(expect(choice, dict, "a choice")) for choice in choices],
         usage=parse_usage(data.get("usage")),
         raw=raw,
     )
 
 
 def _parse_choice(choice: dict[str, Any]) -> ChatCompletionChoice:
-    message = choice.get("message") or {}
+    message = optional(choice.get("message"), dict, "message") or {}
     calls = [
-        parse_tool_call(call, index) for index, call in enumerate(message.get("tool_calls") or [])
+        parse_tool_call(expect(call, dict, "a tool call"), index)
+        for index, call in enumerate(optional(message.get("tool_calls"), list, "tool_calls") or [])
     ]
+    finish_reason = optional(choice.get("finish_reason"), str, "finish_reason")
     return ChatCompletionChoice(
         message=ChatMessageAssistant(content=_text(message.get("content")), tool_calls=calls or None),
-        stop_reason=FINISH_REASONS.get(choice.get("finish_reason") or "", "unknown"),
+        stop_reason=FINISH_REASONS.get(finish_reason or "", "unknown"),
     )
 
 
 def _text(content: Any) -> str:
     """Message content as text; some compatible servers send a list of parts."""
-    if content is None:
-        return ""
     if isinstance(content, list):
-        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
-    return str(content)
+        parts = [expect(part, dict, "a content part") for part in content]
+        return "".join(optional(part.get("text"), str, "a content part's text") or ""
+                       for part in parts)
+    return optional(content, str, "content") or ""
 
 
 def parse_tool_call(call: dict[str, Any], index: int) -> ToolCall:
     """A tool call; arguments that are not a JSON object set ``parse_error``, never raise."""
-    function = call["function"]
+    function = expect(call["function"], dict, "a tool call's function")
     arguments: Any = function.get("arguments") or "{}"
     parse_error = None
     if isinstance(arguments, str):
@@ -200,24 +219,29 @@ def parse_tool_call(call: dict[str, Any], index: int) -> ToolCall:
     if parse_error is None and not isinstance(arguments, dict):
         parse_error = f"tool arguments are not a JSON object: {str(arguments)[:200]}"
     return ToolCall(
-        id=call.get("id") or f"call_{index}",
-        function=function["name"],
+        id=optional(call.get("id"), str, "a tool call's id") or f"call_{index}",
+        function=expect(function["name"], str, "a tool call's name"),
         arguments=arguments if parse_error is None else {},
         parse_error=parse_error,
     )
 
 
 def parse_usage(usage: Any) -> ModelUsage | None:
-    if not isinstance(usage, dict):
+    if usage is None:
         return None
-    input_tokens = int(usage.get("prompt_tokens") or 0)
-    output_tokens = int(usage.get("completion_tokens") or 0)
-    prompt_details = usage.get("prompt_tokens_details") or {}
-    completion_details = usage.get("completion_tokens_details") or {}
+    usage = expect(usage, dict, "usage")
+    input_tokens = optional(usage.get("prompt_tokens"), int, "prompt_tokens") or 0
+    output_tokens = optional(usage.get("completion_tokens"), int, "completion_tokens") or 0
+    prompt_details = optional(usage.get("prompt_tokens_details"), dict, "prompt_tokens_details")
+    completion_details = optional(usage.get("completion_tokens_details"), dict,
+                                  "completion_tokens_details")
     return ModelUsage(
         input_tokens=input_tokens,
         output_tokens=output_tokens,
-        total_tokens=int(usage.get("total_tokens") or input_tokens + output_tokens),
-        input_tokens_cache_read=prompt_details.get("cached_tokens"),
-        reasoning_tokens=completion_details.get("reasoning_tokens"),
+        total_tokens=optional(usage.get("total_tokens"), int, "total_tokens")
+        or input_tokens + output_tokens,
+        input_tokens_cache_read=optional((prompt_details or {}).get("cached_tokens"), int,
+                                         "cached_tokens"),
+        reasoning_tokens=optional((completion_details or {}).get("reasoning_tokens"), int,
+                                  "reasoning_tokens"),
     )

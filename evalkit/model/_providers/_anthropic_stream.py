@@ -1,0 +1,103 @@
+"""A streamed Messages reply (``stream: true``) put back together as a whole reply.
+
+``message_start`` carries the message (id, model, input usage);
+``content_block_start`` / ``_delta`` / ``_stop`` build each content block
+(text deltas joined, a tool's ``partial_json`` joined then decoded);
+``message_delta`` carries the stop reason and output usage; ``message_stop``
+ends it. An ``error`` event is returned as an error reply, to be classified
+like one; a stream that ends before ``message_stop`` was cut:
+``ConnectionLost``, so retried.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from ._shapes import expect, optional
+from ._sse import event_text
+from ._transport import ConnectionLost, ServerSentEvent
+
+ERROR_STATUS = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "billing_error": 402,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "api_error": 500,
+    "overloaded_error": 529,
+}
+"""The HTTP status an error event would have had, so the status table classifies it."""
+
+
+class _Message:
+    def __init__(self) -> None:
+        self.reply: dict[str, Any] = {}
+        self.blocks: dict[int, dict[str, Any]] = {}
+        self.parts: dict[int, list[str]] = {}
+
+    def start(self, data: dict[str, Any]) -> None:
+        self.reply = dict(expect(data.get("message"), dict, "message_start's message"))
+        self.reply["usage"] = dict(optional(self.reply.get("usage"), dict, "usage") or {})
+
+    def start_block(self, data: dict[str, Any]) -> None:
+        index = expect(data.get("index"), int, "a block's index")
+        self.blocks[index] = dict(expect(data.get("content_block"), dict, "content_block"))
+        self.parts[index] = []
+
+    def delta(self, data: dict[str, Any]) -> None:
+        index = expect(data.get("index"), int, "a block's index")
+        delta = expect(data.get("delta"), dict, "a block's delta")
+        kind = delta.get("type")
+        if kind in ("text_delta", "input_json_delta"):
+            key = "text" if kind == "text_delta" else "partial_json"
+            self.parts[index].append(expect(delta.get(key), str, f"a {kind}'s {key}"))
+
+    def stop_block(self, data: dict[str, Any]) -> None:
+        index = expect(data.get("index"), int, "a block's index")
+        block, text = self.blocks[index], "".join(self.parts[index])
+        if block.get("type") == "text":
+            block["text"] = expect(block.get("text", ""), str, "a text block's text") + text
+        elif block.get("type") == "tool_use" and text:
+            try:
+                block["input"] = json.loads(text)
+            except ValueError:
+                block["input"] = text  # not an object: the tool call records a parse error
+
+    def message_delta(self, data: dict[str, Any]) -> None:
+        delta = optional(data.get("delta"), dict, "message_delta's delta") or {}
+        self.reply.update({key: value for key, value in delta.items() if value is not None})
+        usage = optional(data.get("usage"), dict, "message_delta's usage") or {}
+        self.reply["usage"].update({key: value for key, value in usage.items()
+                                    if value is not None})
+
+    def whole(self) -> dict[str, Any]:
+        return {**self.reply, "content": [block for _, block in sorted(self.blocks.items())]}
+
+
+async def assemble_message_stream(
+    events: AsyncIterator[ServerSentEvent],
+) -> tuple[dict[str, Any], str]:
+    """The whole reply the stream adds up to, and the raw events; ``ConnectionLost`` if cut."""
+    raw: list[str] = []
+    message = _Message()
+    handlers = {"message_start": message.start, "content_block_start": message.start_block,
+                "content_block_delta": message.delta, "content_block_stop": message.stop_block,
+                "message_delta": message.message_delta}
+    async for event in events:
+        raw.append(event_text(event))
+        if event.event == "ping":
+            continue
+        data = expect(json.loads(event.data), dict, f"a {event.event} event")
+        if event.event == "message_stop":
+            return message.whole(), "".join(raw)
+        if event.event == "error":
+            error = optional(data.get("error"), dict, "an error event's error") or {}
+            code = ERROR_STATUS.get(str(error.get("type")), 500)
+            return {"error": {**error, "code": code}}, "".join(raw)
+        if event.event in handlers:
+            handlers[event.event](data)
+    raise ConnectionLost("the event stream broke off before its end (message_stop)")
