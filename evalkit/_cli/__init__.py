@@ -6,8 +6,10 @@ import argparse
 import sys
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
 
-from ..errors import EvalInterrupted, EvalkitError
+from .._util._signals import guard_signals
+from ..errors import EvalInterrupted, EvalkitError, LogError
 from ._parser import build_parser
 
 __all__ = ["main"]
@@ -15,6 +17,15 @@ __all__ = ["main"]
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``evalkit``; returns the exit code (see ``evalkit --help``)."""
+    # First, so SIGINT/SIGTERM are honoured from the first instant (exit 130).
+    with guard_signals():
+        try:
+            return _main(argv)
+        except KeyboardInterrupt:
+            return _cancelled()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return _dispatch(args)
@@ -26,9 +37,40 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         print(f"evalkit: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("evalkit: interrupted before any log was written", file=sys.stderr)
-        return 130
+
+
+def _cancelled() -> int:
+    """A signal while no run was in progress: say what there is to resume, if anything."""
+    from .._util._signals import noted_logs
+
+    touched = noted_logs() or []  # also: from here on a signal no longer interrupts this
+    commands = _resume_commands(touched) if touched else []
+    if not touched:
+        print("evalkit: cancelled before anything ran", file=sys.stderr, flush=True)
+    elif not commands:
+        print("evalkit: cancelled after every log was complete; nothing to resume",
+              file=sys.stderr, flush=True)
+    else:
+        print("evalkit: cancelled", file=sys.stderr)
+        for command in commands:
+            print(f"resume with: {command}", file=sys.stderr, flush=True)
+    return 130
+
+
+def _resume_commands(logs: list[Path]) -> list[str]:
+    """``eval-retry`` commands for the logs that are readable and not finished."""
+    from .._eval._display import resume_command_for
+    from ..log import read_eval_log_header
+
+    commands = []
+    for path in logs:
+        try:
+            status = read_eval_log_header(path).status
+        except (LogError, OSError):
+            continue  # gone, or never got its header: nothing to resume from it
+        if status != "success":
+            commands.append(resume_command_for(path))
+    return commands
 
 
 def _dispatch(args: argparse.Namespace) -> int:

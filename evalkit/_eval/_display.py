@@ -200,7 +200,12 @@ def _defined_in_cell(log: EvalLog) -> bool:
 
 def resume_command(log: EvalLog) -> str:
     """The exact command that finishes ``log`` (quoted for a POSIX shell)."""
-    return f"evalkit eval-retry {shlex.quote(str(log.location))}"
+    return resume_command_for(str(log.location))
+
+
+def resume_command_for(path: str | Path) -> str:
+    """The exact command that finishes the log at ``path`` (quoted for a POSIX shell)."""
+    return f"evalkit eval-retry {shlex.quote(str(path))}"
 
 
 def in_notebook() -> bool:

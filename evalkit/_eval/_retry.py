@@ -10,9 +10,7 @@ never ran go first, then those that failed fewer than ``max_attempts`` times.
 from __future__ import annotations
 
 import shlex
-import signal
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ import anyio
 
 from .._registry import find_task
 from .._task import Task
+from .._util._signals import note_log, on_signal
 from ..dataset import Sample
 from ..errors import RetryError, TaskNotFoundError, UsageError
 from ..log import EvalLog, EvalSpec, read_eval_log_header
@@ -124,14 +123,17 @@ async def retry_until_complete(
 
 async def _sleep_unless_interrupted(seconds: float) -> bool:
     """Wait ``seconds``; True if Ctrl-C or SIGTERM came first."""
-    if threading.current_thread() is not threading.main_thread() or sys.platform == "win32":
-        await anyio.sleep(seconds)
-        return False
-    with anyio.move_on_after(seconds), anyio.open_signal_receiver(
-            signal.SIGINT, signal.SIGTERM) as signals:
-        async for _ in signals:
-            return True
-    return False
+    interrupted = False
+    with anyio.CancelScope() as scope:
+
+        def stop(signum: int) -> None:
+            nonlocal interrupted
+            interrupted = True
+            scope.cancel()
+
+        with on_signal(stop):
+            await anyio.sleep(seconds)
+    return interrupted
 
 
 def _print_resume(logs: Sequence[EvalLog]) -> None:
@@ -153,6 +155,7 @@ async def _retry_one(
     model: Model | None = None,
 ) -> list[EvalLog]:
     spec = read_eval_log_header(path).eval
+    note_log(spec.task_id, path)  # what a Ctrl-C from here on says to resume
     config = retry_config(spec, path, overrides, model)
     # Locked before reading the lineage, so no other run adds to it between planning and
     # running: two retries of one log would otherwise both run every missing sample.

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
-import signal
 import sys
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import anyio
 
+from .._util._signals import loop_scheduler, on_signal, signal_name
 from ..errors import EvalInterrupted, UsageError
 from ..log import EvalLog
 from ..model import Model, get_model
 from ..solver import SampleLimits
 from ._config import EvalConfig
-from ._display import Display, in_notebook, resume_command
+from ._display import Display, in_notebook, resume_command_for
 from ._lock import hold_lineages
 from ._plan import RunPlan
 from ._sample import SampleContext
@@ -51,18 +51,18 @@ async def _execute(plans: Sequence[RunPlan], config: EvalConfig) -> list[EvalLog
         abandoned = True
         group.cancel_scope.cancel()
 
+    signals = _SignalResponse(runs, display, abandon)
     try:
-        async with anyio.create_task_group() as group:
-            group.start_soon(_refresh, display)
-            if _can_handle_signals():
-                group.start_soon(_watch_signals, runs, display, abandon)
-            # eval() waiting in another thread (a notebook) stops the runs like Ctrl-C
-            with stop_on_interrupt(lambda: _cancel_runs(runs, display)):
-                await _run_tasks(runs, logs, config, display)
-            group.cancel_scope.cancel()
+        with on_signal(signals.first, signals.second):
+            async with anyio.create_task_group() as group:
+                group.start_soon(_refresh, display)
+                # eval() waiting in another thread (a notebook) stops the runs like Ctrl-C
+                with stop_on_interrupt(lambda: _cancel_runs(runs, display)):
+                    await _run_tasks(runs, logs, config, display)
+                group.cancel_scope.cancel()
     except Exception:
-        # A crash (a bug, a full disk): the finished samples are on disk, so say how
-        # to resume before the traceback scrolls past.
+        # A crash (a bug): the finished samples are on disk, so say how to resume
+        # before the traceback scrolls past.
         display.stop()
         _print_resume(runs, "the eval stopped on an unexpected error")
         raise
@@ -154,34 +154,43 @@ async def _refresh(display: Display) -> None:
         await anyio.sleep(REFRESH_SECONDS)
 
 
-def _can_handle_signals() -> bool:
-    return threading.current_thread() is threading.main_thread() and sys.platform != "win32"
-
-
-async def _watch_signals(
-    runs: list[TaskRun], display: Display, abandon: Callable[[], None]
-) -> None:
-    """First SIGINT/SIGTERM: finish logs as cancelled. Second: exit at once (in a
+class _SignalResponse:
+    """First SIGINT/SIGTERM: finish the logs as cancelled. Second: exit at once (in a
     notebook: ``abandon`` the eval, so the cell ends and the kernel lives on)."""
-    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        received = 0
-        async for signum in signals:
-            received += 1
-            if received > 1:
-                display.stop()
-                if in_notebook():
-                    # Not KeyboardInterrupt: escaping an asyncio task, it stops the loop,
-                    # and in a kernel that loop is the kernel's.
-                    _print_resume(runs, "interrupted again: stopping now; the logs still read")
-                    abandon()
-                    return
-                _print_resume(runs, "interrupted again: exiting now; the logs still read")
-                os._exit(130)
-            again = "interrupt again" if in_notebook() else "press Ctrl-C again"
-            display.warn(f"{signal.Signals(signum).name}: stopping; samples in flight are "
-                         f"recorded as cancelled ({again} to stop at once)")
-            for run in runs:
-                run.stop("cancelled")
+
+    def __init__(self, runs: list[TaskRun], display: Display,
+                 abandon: Callable[[], None]) -> None:
+        self.runs = runs
+        self.display = display
+        self.abandon = abandon
+        self.schedule = loop_scheduler()
+
+    def first(self, signum: int) -> None:
+        again = "interrupt again" if in_notebook() else "press Ctrl-C again"
+        self.display.warn(f"{signal_name(signum)}: stopping; samples in flight are recorded "
+                          f"as cancelled ({again} to stop at once)")
+        for run in self.runs:
+            run.stop("cancelled")
+
+    def second(self, signum: int) -> None:
+        """Called inside the signal handler: only signal-safe work here."""
+        if in_notebook():
+            # Not KeyboardInterrupt: escaping an asyncio task, it stops the loop, and in
+            # a kernel that loop is the kernel's.
+            self.schedule(self._abandon)
+            return
+        with contextlib.suppress(Exception):  # the display may be mid-write
+            self.display.stop()
+        lines = ["interrupted again: exiting now; the logs still read",
+                 *(f"resume with: {resume_command_for(run.plan.path)}" for run in self.runs
+                   if run.plan.path.exists())]
+        os.write(2, ("\n".join(lines) + "\n").encode())  # unbuffered: safe in a handler
+        os._exit(130)
+
+    def _abandon(self) -> None:
+        self.display.stop()
+        _print_resume(self.runs, "interrupted again: stopping now; the logs still read")
+        self.abandon()
 
 
 def _cancel_runs(runs: list[TaskRun], display: Display) -> None:
@@ -194,7 +203,6 @@ def _cancel_runs(runs: list[TaskRun], display: Display) -> None:
 def _print_resume(runs: list[TaskRun], reason: str) -> None:
     print(reason, file=sys.stderr)
     for run in runs:
-        if not run.plan.path.exists():
-            continue  # never started: nothing to resume
-        log = EvalLog(status="started", eval=run.plan.spec, location=str(run.plan.path))
-        print(f"resume with: {resume_command(log)}", file=sys.stderr, flush=True)
+        if run.plan.path.exists():  # never started: nothing to resume
+            print(f"resume with: {resume_command_for(run.plan.path)}", file=sys.stderr,
+                  flush=True)

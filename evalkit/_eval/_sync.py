@@ -24,6 +24,8 @@ from typing import Any, TypeVar
 
 import anyio
 
+from .._util._signals import guard_signals
+
 T = TypeVar("T")
 
 POLL_SECONDS = 0.05
@@ -86,7 +88,8 @@ def stop_on_interrupt(stop: Callable[[], None]) -> Iterator[None]:
 def run_sync(function: Callable[[], Awaitable[T]]) -> T:
     """Run ``function()`` to completion, whether or not a loop is running here."""
     if not _loop_running():
-        return anyio.run(function)
+        with guard_signals():  # from here on, SIGINT/SIGTERM stop this cleanly
+            return anyio.run(function)
     return _run_in_thread(function)
 
 

@@ -17,6 +17,7 @@ from pydantic_core import PydanticSerializationError
 
 from .._policy import ErrorPolicy
 from .._util._ids import utc_now
+from .._util._signals import note_log
 from ..errors import ModelFatalError
 from ..log import EvalError, EvalFooter, EvalLog, EvalSample, EvalStats, LogWriter
 from ..log._lazy import LazySamples
@@ -68,6 +69,7 @@ class TaskRun:
         self.progress.start()
         with LogWriter(self.plan.path) as writer:
             writer.write_header(self.plan.spec)
+            note_log(self.plan.spec.task_id, self.plan.path)  # the one to resume from now
             self._carry_over(writer)
             if self.stop_reason is None:
                 await self._run_samples(writer)

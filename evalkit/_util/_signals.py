@@ -1,0 +1,184 @@
+"""SIGINT and SIGTERM, honoured from the first instant of a command to its last.
+
+The command line (and a sync ``eval()`` in a script's main thread) installs a
+:class:`SignalGuard` before anything else; this module imports nothing of
+evalkit, so installing it costs no time. It knows two phases:
+
+- **No run in progress** (loading the task file, planning, reading a lineage,
+  printing results): a signal raises :class:`Cancelled` right where the main
+  thread is, even in the middle of a long synchronous step. No log is open
+  then, so nothing is left half-written; the command line prints the resume
+  command of the newest log of each lineage it touched, or "cancelled before
+  anything ran".
+- **A run in progress** (inside :func:`on_signal`): the first signal asks the
+  run to stop, on its event loop (samples in flight are recorded as
+  cancelled, footers written); the second calls ``second`` at once.
+
+The handlers are installed with ``signal.signal``, not the event loop's
+``add_signal_handler``: the loop only looks at signals between steps, so a
+long planning step would ignore them, asyncio's own SIGINT handler merely
+cancels the main task at its next await, and removing a loop handler resets
+the signal to its default (so a later SIGTERM would kill the process
+silently with 143).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+__all__ = ["Cancelled", "SignalGuard", "guard_signals", "loop_scheduler", "note_log",
+           "noted_logs", "on_signal", "signal_name"]
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Cancelled(KeyboardInterrupt):
+    """SIGINT or SIGTERM while no run was in progress."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal_name(signum))
+        self.signum = signum
+
+
+def signal_name(signum: int) -> str:
+    return signal.Signals(signum).name
+
+
+@dataclass
+class _Stopper:
+    first: Callable[[int], None]
+    """Runs on the event loop (scheduled from the handler): stop gracefully."""
+    second: Callable[[int], None]
+    """Runs in the signal handler itself: must be signal-safe (schedule, or exit)."""
+    schedule: Callable[[Callable[[], None]], None]
+    received: int = 0
+
+
+class SignalGuard:
+    """Python-level SIGINT/SIGTERM handlers and what they need to report."""
+
+    def __init__(self, raise_when_idle: bool) -> None:
+        self.raise_when_idle = raise_when_idle
+        self.received: list[int] = []
+        self.logs: dict[str, Path] = {}
+        """task_id -> the newest log of that lineage this process wrote or read."""
+        self._stoppers: list[_Stopper] = []
+        self._previous: dict[int, Any] = {}
+
+    def install(self) -> None:
+        for signum in SIGNALS:
+            self._previous[signum] = signal.getsignal(signum)
+            signal.signal(signum, self._handle)
+
+    def uninstall(self) -> None:
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous if previous is not None else signal.SIG_DFL)
+        self._previous.clear()
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.received.append(signum)
+        if not self._stoppers:
+            if self.raise_when_idle:
+                raise Cancelled(signum)
+            return
+        stopper = self._stoppers[-1]
+        stopper.received += 1
+        if stopper.received == 1:
+            stopper.schedule(lambda: stopper.first(signum))
+        else:
+            stopper.second(signum)
+
+
+_guard: SignalGuard | None = None
+
+
+def _can_handle_signals() -> bool:
+    return threading.current_thread() is threading.main_thread() and sys.platform != "win32"
+
+
+@contextmanager
+def guard_signals() -> Iterator[SignalGuard | None]:
+    """Honour SIGINT/SIGTERM while inside (main thread only; else yields None).
+
+    Nested uses share the outermost guard. The previous handlers come back on exit.
+    """
+    global _guard
+    if _guard is not None or not _can_handle_signals():
+        yield _guard
+        return
+    guard = _guard = SignalGuard(raise_when_idle=True)
+    guard.install()
+    try:
+        yield guard
+    finally:
+        guard.uninstall()
+        _guard = None
+
+
+@contextmanager
+def on_signal(first: Callable[[int], None],
+              second: Callable[[int], None] | None = None) -> Iterator[None]:
+    """While inside, a first signal calls ``first(signum)`` on this event loop and a
+    second calls ``second(signum)`` from the handler (default: ``first`` again).
+
+    Outside a guard (an ``eval_async`` awaited in someone else's loop) the
+    handlers are installed for the duration only. Off the main thread, nothing.
+    """
+    global _guard
+    if not _can_handle_signals():
+        yield
+        return
+    schedule = loop_scheduler()
+    stopper = _Stopper(first, second or (lambda signum: schedule(lambda: first(signum))),
+                       schedule)
+    guard, temporary = _guard, _guard is None
+    if guard is None:
+        guard = _guard = SignalGuard(raise_when_idle=False)
+        guard.install()
+    guard._stoppers.append(stopper)
+    try:
+        yield
+    finally:
+        guard._stoppers.remove(stopper)
+        if temporary:
+            guard.uninstall()
+            _guard = None
+
+
+def loop_scheduler() -> Callable[[Callable[[], None]], None]:
+    """A signal-safe way to run a callback soon on the running (asyncio) event loop,
+    in the caller's context (a notebook routes output to the cell by a context var)."""
+    import asyncio  # here: the guard is installed before anything else is imported
+
+    loop = asyncio.get_running_loop()
+    context = contextvars.copy_context()
+
+    def schedule(callback: Callable[[], None]) -> None:
+        # Appends and wakes the loop: safe inside a signal handler.
+        loop.call_soon_threadsafe(callback, context=context)
+
+    return schedule
+
+
+def note_log(task_id: str, path: Path) -> None:
+    """``path`` is now the newest log of lineage ``task_id`` (for the resume command)."""
+    if _guard is not None:
+        _guard.logs[task_id] = path
+
+
+def noted_logs() -> list[Path] | None:
+    """The newest log of each lineage noted since the guard was installed (None: no
+    guard). Signals stop raising from here on, so a report can be printed whole."""
+    if _guard is None:
+        return None
+    _guard.raise_when_idle = False
+    return list(_guard.logs.values())

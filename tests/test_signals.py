@@ -1,0 +1,107 @@
+"""SIGINT and SIGTERM honoured from the first instant: real signals to real `evalkit` processes.
+
+The task in tests/retry_tasks/slow_planning.py touches a marker file when its
+construction (part of planning) starts, then keeps building a large dataset for a
+minute: a signal sent once the marker exists lands in the middle of planning.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import REPO, run_cli
+
+TASK_FILE = REPO / "tests" / "retry_tasks" / "slow_planning.py"
+DEADLINE = 30.0
+SIGNALS = [signal.SIGINT, signal.SIGTERM]
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
+
+def start(args: list[str], marker: Path, block_call: int = 1) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "evalkit", *args, "--display", "none"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PLANNING_MARKER": str(marker), "PLANNING_SECONDS": "60",
+             "PLANNING_BLOCK_CALL": str(block_call), "PLANNING_FAIL_IDS": "3"},
+    )
+
+
+def signal_when_planning(process: subprocess.Popen[str], marker: Path,
+                         signum: int) -> tuple[int, str]:
+    """Send ``signum`` once the child is planning; its exit code and stderr."""
+    deadline = time.monotonic() + DEADLINE
+    while not marker.exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the child never started planning"
+        time.sleep(0.01)
+    process.send_signal(signum)
+    try:
+        _, stderr = process.communicate(timeout=DEADLINE)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise AssertionError("the signal was ignored: planning went on") from None
+    return process.returncode, stderr
+
+
+def first_run(log_dir: Path) -> Path:
+    """A finished eval whose sample 3 failed: a log to retry."""
+    done = run_cli("eval", str(TASK_FILE), "--model", "mockllm/model", "--log-dir",
+                   str(log_dir), "--display", "none", env={"PLANNING_FAIL_IDS": "3"})
+    assert done.returncode == 1, done.stderr
+    [log] = log_dir.glob("*.jsonl.zst")
+    return log
+
+
+@pytest.mark.parametrize("signum", SIGNALS, ids=["SIGINT", "SIGTERM"])
+def test_signal_while_planning_an_eval_cancels_before_anything_ran(
+    tmp_path: Path, signum: int
+) -> None:
+    """A signal while an eval is still planning: exit 130 at once, one line, no log."""
+    log_dir, marker = tmp_path / "logs", tmp_path / "planning"
+    process = start(["eval", str(TASK_FILE), "--model", "mockllm/model", "--log-dir",
+                     str(log_dir)], marker)
+
+    code, stderr = signal_when_planning(process, marker, signum)
+
+    assert code == 130, stderr
+    assert stderr == "evalkit: cancelled before anything ran\n"
+    assert not list(log_dir.glob("*.jsonl.zst"))
+
+
+@pytest.mark.parametrize("signum", SIGNALS, ids=["SIGINT", "SIGTERM"])
+def test_signal_while_planning_a_retry_prints_the_resume_command(
+    tmp_path: Path, signum: int
+) -> None:
+    """A signal while a retry is planning: exit 130 naming the log to resume; nothing written."""
+    log = first_run(tmp_path / "logs")
+    marker = tmp_path / "planning"
+    process = start(["eval-retry", str(log)], marker)
+
+    code, stderr = signal_when_planning(process, marker, signum)
+
+    assert code == 130, stderr
+    assert stderr == f"evalkit: cancelled\nresume with: evalkit eval-retry {log}\n"
+    assert list(log.parent.glob("*.jsonl.zst")) == [log]
+    assert not list(log.parent.glob(".evalkit-*.lock"))  # the lineage is free again
+
+
+def test_signal_while_planning_a_later_round_names_the_newest_log(tmp_path: Path) -> None:
+    """Ctrl-C while `--until-complete` plans its second round: resume from the log the
+    first round wrote, not "nothing was written"."""
+    log = first_run(tmp_path / "logs")
+    marker = tmp_path / "planning"
+    process = start(["eval-retry", str(log), "--until-complete", "--backoff", "0",
+                     "--max-attempts", "5"], marker, block_call=2)
+
+    code, stderr = signal_when_planning(process, marker, signal.SIGINT)
+
+    assert code == 130, stderr
+    [newest] = set(log.parent.glob("*.jsonl.zst")) - {log}
+    assert stderr.endswith(f"evalkit: cancelled\nresume with: evalkit eval-retry {newest}\n")
