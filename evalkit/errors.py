@@ -25,6 +25,9 @@ message says what is wrong and how to fix it::
             ├── QuotaExhaustedError quota or credit exhausted: 402, insufficient_quota
             └── AuthError           401, 403
 
+Warnings (``warnings.warn``), not errors: :class:`LogDamageWarning`, a log that
+reads but lost samples to a damaged frame or carries stray bytes after its end.
+
 Third-party exceptions are translated at the boundary where they occur
 (``raise ModelTransientError(...) from exc``).
 """
@@ -38,6 +41,7 @@ __all__ = [
     "EvalkitError",
     "LimitExceeded",
     "LineageLockedError",
+    "LogDamageWarning",
     "LogError",
     "LogTruncatedError",
     "LogVersionError",
@@ -90,6 +94,11 @@ class LogVersionError(LogError):
 
 class LogTruncatedError(LogError):
     """A log that is empty or was cut before its header was complete."""
+
+
+class LogDamageWarning(UserWarning):
+    """A log that still reads, minus what damage cost: a corrupt frame's samples
+    (a retry runs them again), a corrupt footer, or stray bytes after its end."""
 
 
 class DatasetError(EvalkitError):

@@ -4,9 +4,31 @@ own samples, and bytes appended after the footer are ignored."""
 from __future__ import annotations
 
 import random
+import re
+import warnings
 from pathlib import Path
 
-from evalkit.log import EvalSample, EvalSpec, LogWriter, read_eval_log_samples
+import pytest
+import zstandard
+from conftest import REPO, run_cli
+
+from evalkit import eval, eval_retry
+from evalkit.errors import LogDamageWarning, LogError
+from evalkit.log import (
+    EvalFooter,
+    EvalLog,
+    EvalResults,
+    EvalSample,
+    EvalSpec,
+    LogWriter,
+    _writer,
+    read_eval_log,
+    read_eval_log_header,
+    read_eval_log_samples,
+)
+from evalkit.log._index import encode_index
+
+COUNTING = REPO / "tests" / "retry_tasks" / "counting.py"
 
 
 def _spec() -> EvalSpec:
@@ -41,3 +63,156 @@ def test_unterminated_logs_read_every_sample_written(tmp_path: Path) -> None:
             short.append((n, len(ids)))
         cut.unlink()
     assert short == []
+
+
+def _finished_log(directory: Path, samples: int, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A finished log of ``samples`` samples in sample frames of about four each."""
+    monkeypatch.setattr(_writer, "ROLL_BYTES", 1500)
+    path = directory / "finished.jsonl.zst"
+    rng = random.Random(5)
+    with LogWriter(path) as writer:
+        writer.write_header(_spec())
+        for sample_id in range(1, samples + 1):
+            text = "".join(rng.choice("abcdef ") for _ in range(rng.randint(50, 400)))
+            writer.write_sample(EvalSample(id=sample_id, input=text, target="t"))
+        writer.write_footer(EvalFooter(status="success",
+                                       results=EvalResults(total_samples=samples)))
+    return path
+
+
+def _read_all(path: Path) -> tuple[EvalLog | None, list[EvalSample], list[str]]:
+    """Header and samples of one read, and its damage warnings; header and samples
+    are None and [] when the damage is in the header (a one-line LogError)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            log = read_eval_log_header(path)
+        except LogError as exc:
+            refused = str(exc)
+        else:
+            refused = ""
+        if refused:
+            assert "header" in refused or "not an evalkit log" in refused, refused
+            return None, [], []
+        samples = list(read_eval_log_samples(path))
+    reports = [str(w.message) for w in caught if issubclass(w.category, LogDamageWarning)]
+    assert len(reports) == len(caught), [str(w.message) for w in caught]
+    return log, samples, reports
+
+
+@pytest.mark.parametrize("finished", [True, False])
+def test_a_flipped_byte_never_alters_a_sample_and_lost_ones_are_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, finished: bool
+) -> None:
+    """A byte flipped anywhere in a finished log, or in a finished frame of a killed
+    one: every sample read is as written, the missing ones are reported (by frame,
+    with their count), and no read raises but a damaged header's (one line)."""
+    path = _finished_log(tmp_path, 30, monkeypatch)
+    original = {s.id: s for s in read_eval_log_samples(path)}
+    data = path.read_bytes()
+    offsets = _frame_offsets(data)
+    if not finished:  # killed in its last sample frame, which has no checksum yet
+        data = data[:offsets[-3] + 40]
+        path.write_bytes(data)
+    readable = sum(1 for _ in read_eval_log_samples(path))
+    damaged = tmp_path / "damaged.jsonl.zst"
+    for position in range(0, len(data) if finished else offsets[-3], 6):
+        for mask in (0x01, 0x80):
+            flipped = bytearray(data)
+            flipped[position] ^= mask
+            damaged.write_bytes(bytes(flipped))
+            log, samples, reports = _read_all(damaged)
+            where = f"byte {position} ^ {mask:#x}"
+            if log is None:  # the header is damaged: the log cannot be rebuilt
+                assert position < offsets[1], where
+                continue
+            assert all(original[s.id] == s for s in samples), where
+            assert len({s.id for s in samples}) == len(samples), where
+            lost = readable - len(samples)
+            if lost:
+                assert reports, where
+                counts = [int(m) for r in reports for m in re.findall(r"its (\d+) sample", r)]
+                assert not counts or sum(counts) == lost, (where, reports)
+            if finished and log.status != "success":
+                assert log.status == "started" and reports, where
+
+
+def _frame_offsets(data: bytes) -> list[int]:
+    """Where each zstd frame of a finished log starts (then the index frame)."""
+    offsets, position = [], 0
+    while data[position:position + 4] == b"\x28\xb5\x2f\xfd":
+        offsets.append(position)
+        decoder = zstandard.ZstdDecompressor().decompressobj()
+        decoder.decompress(data[position:])
+        position = len(data) - len(decoder.unused_data)
+    return [*offsets, position]
+
+
+def test_old_logs_without_checksums_still_read(tmp_path: Path) -> None:
+    """A log laid out as before checksums (frames without them) reads whole."""
+    compressor = zstandard.ZstdCompressor(level=3)  # no write_checksum, as before
+    header = _spec().model_dump_json(exclude_none=True).encode() + b"\n"
+    lines = [EvalSample(id=i, input=f"q{i}").model_dump_json(exclude_none=True).encode()
+             + b"\n" for i in range(1, 6)]
+    frame = compressor.compressobj()
+    body = b"".join(frame.compress(line) + frame.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
+                    for line in lines) + frame.flush(zstandard.COMPRESSOBJ_FLUSH_FINISH)
+    footer = EvalFooter(status="success").model_dump_json(exclude_none=True).encode() + b"\n"
+    head = compressor.compress(header)
+    footer_at = len(head) + len(body)
+    index = encode_index({"footer": footer_at, "samples": 5,
+                          "frames": [{"offset": len(head), "bytes": 0, "samples": 5}]})
+    path = tmp_path / "old.jsonl.zst"
+    path.write_bytes(head + body + compressor.compress(footer) + index)
+    log, samples, reports = _read_all(path)
+    assert log is not None and log.status == "success"
+    assert [s.id for s in samples] == [1, 2, 3, 4, 5] and reports == []
+
+
+@pytest.mark.parametrize("garbage", [b"\n", b"appended by hand\n", bytes(range(256)) * 40])
+def test_bytes_appended_after_the_footer_are_ignored_and_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, garbage: bytes
+) -> None:
+    """A stray `echo >> log` leaves the log finished and whole; the extra bytes are
+    reported, and `log dump` still prints every record."""
+    path = _finished_log(tmp_path, 12, monkeypatch)
+    with path.open("ab") as handle:
+        handle.write(garbage)
+    log, samples, reports = _read_all(path)
+    assert log is not None and log.status == "success"
+    assert [s.id for s in samples] == list(range(1, 13))
+    assert reports and all(f"{len(garbage)} bytes after the end" in r for r in reports)
+    dumped = run_cli("log", "dump", str(path))
+    assert dumped.returncode == 0, dumped.stderr
+    assert len(dumped.stdout.splitlines()) == 14 and "Traceback" not in dumped.stderr
+
+
+def test_retry_of_a_damaged_log_reruns_exactly_the_lost_samples(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A byte flipped inside one sample frame: eval-retry runs exactly that frame's
+    samples again (counted by solver starts) and the new log has every sample once."""
+    monkeypatch.setattr(_writer, "ROLL_BYTES", 4000)
+    side_file = tmp_path / "executions.txt"
+    monkeypatch.setenv("RETRY_TEST_SIDE_FILE", str(side_file))
+    [log] = eval(f"{COUNTING}@counting", model="mockllm/model", task_args={"n": 40},
+                 log_dir=str(tmp_path / "logs"), display="none")
+    path = Path(str(log.location))
+    data = bytearray(path.read_bytes())
+    offsets = _frame_offsets(bytes(data))
+    middle = offsets[len(offsets) // 2]  # a sample frame, neither first nor last
+    data[middle + 40] ^= 0x10
+    path.write_bytes(bytes(data))
+    with pytest.warns(LogDamageWarning, match=r"its \d+ samples are lost"):
+        intact = {f"{s.id}:{s.epoch}" for s in read_eval_log_samples(path)}
+    assert 0 < len(intact) < 40
+    side_file.unlink()
+
+    with pytest.warns(LogDamageWarning):
+        [retried] = eval_retry(path, display="none")
+
+    ran = side_file.read_text().split()
+    assert sorted(ran) == sorted({f"{i}:1" for i in range(40)} - intact)
+    samples = read_eval_log(str(retried.location)).samples or []
+    assert retried.status == "success"
+    assert sorted(f"{s.id}:{s.epoch}" for s in samples) == sorted(f"{i}:1" for i in range(40))

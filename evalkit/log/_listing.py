@@ -17,15 +17,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import zstandard
-
 from ..errors import LogError
+from ._frames import FrameError
 from ._reader import (
     _open,
     _read_footer,
     first_line_of_frame,
     iter_sample_lines,
     read_eval_log_header,
+    warn_bad_line,
 )
 from ._records import LOG_VERSION, EvalLog, EvalStatus
 
@@ -120,7 +120,7 @@ def _header_line(handle: BinaryIO) -> bytes | None:
     """The header's JSON line from the first frame; None if it cannot be had."""
     try:
         return first_line_of_frame(handle)
-    except zstandard.ZstdError:
+    except FrameError:
         return None
 
 
@@ -201,7 +201,11 @@ def _count_written_samples(path: str | Path) -> tuple[int, int]:
         if b'"error":{' not in line and b'"cancelled":true' not in line:
             completed += 1
             continue
-        record = json.loads(line)
+        try:
+            record = json.loads(line)
+        except ValueError as exc:  # damaged, in a frame with no checksum
+            warn_bad_line(path, line, exc)
+            continue
         if record.get("cancelled"):
             continue
         if record.get("error") is not None:

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import zstandard
 from pydantic import ValidationError
 
-from ..errors import LogError, LogTruncatedError, LogVersionError
-from ._index import ZSTD_MAGIC, read_index
+from ..errors import LogDamageWarning, LogError, LogTruncatedError, LogVersionError
+from ._frames import FrameError, FrameWalker, decode_frame, warn_trailing_bytes
+from ._index import ZSTD_MAGIC, looks_like_damaged_index, read_index
 from ._records import LOG_VERSION, EvalFooter, EvalLog, EvalSample, EvalSpec
-
-_CHUNK = 1 << 16
 
 
 def read_eval_log_header(path: str | Path) -> EvalLog:
@@ -42,9 +41,25 @@ def read_eval_log(path: str | Path, header_only: bool = False) -> EvalLog:
 
 
 def read_eval_log_samples(path: str | Path) -> Iterator[EvalSample]:
-    """Stream the samples of a log, one at a time, in the order they finished."""
+    """Stream the samples of a log, one at a time, in the order they finished.
+
+    A damaged frame's samples are skipped with a ``LogDamageWarning``; every
+    intact sample is still yielded.
+    """
     for line in iter_sample_lines(path):
-        yield EvalSample.model_validate_json(line)
+        try:
+            yield EvalSample.model_validate_json(line)
+        except ValidationError as exc:
+            warn_bad_line(path, line, exc)
+
+
+def warn_bad_line(path: str | Path, line: bytes, exc: Exception) -> None:
+    """Report a sample line that is not a valid record (possible only in a frame
+    with no checksum: a log from before checksums, or an interrupted run's last frame)."""
+    reason = f"{exc.error_count()} bad fields" if isinstance(exc, ValidationError) else str(exc)
+    warnings.warn(LogDamageWarning(
+        f"{path}: a damaged sample record was skipped ({reason}): {line[:60]!r}..."),
+        stacklevel=3)
 
 
 def iter_sample_lines(path: str | Path) -> Iterator[bytes]:
@@ -55,37 +70,18 @@ def iter_sample_lines(path: str | Path) -> Iterator[bytes]:
 
 
 def iter_lines(path: str | Path) -> Iterator[bytes]:
-    """Every complete JSON line of a log: header, samples, footer."""
+    """Every complete JSON line of a log: header, samples, footer.
+
+    A damaged frame is skipped with a ``LogDamageWarning`` naming how many
+    samples it held; the torn last line of an interrupted run is dropped.
+    """
     source = Path(path)
     with _open(source) as handle:
-        pending = b""
-        for chunk in _decoded_chunks(handle):
-            lines = (pending + chunk).split(b"\n")
-            pending = lines.pop()
+        index = read_index(handle, os.fstat(handle.fileno()).st_size)
+        for frame in FrameWalker(handle, source, index):
+            lines = frame.data.split(b"\n")
+            lines.pop()  # after the last newline: empty, or a line torn by a crash
             yield from (line for line in lines if line)
-        # ``pending`` is a line torn by a crash mid-write: dropped.
-
-
-def _decoded_chunks(handle: BinaryIO) -> Iterator[bytes]:
-    """The decoded bytes of every zstd frame in ``handle``, in order.
-
-    One ``decompressobj`` per frame, fed by hand: ``stream_reader.read`` returns
-    empty, as if at the end, when an unfinished frame ends exactly at its input
-    buffer's boundary while decoded data is still pending (a killed log read short).
-    """
-    decoder = zstandard.ZstdDecompressor().decompressobj()
-    source = handle.name
-    while chunk := handle.read(_CHUNK):
-        while chunk:
-            try:
-                yield decoder.decompress(chunk)
-            except zstandard.ZstdError as exc:
-                raise LogError(f"{source}: corrupt log data ({exc}); the samples before "
-                               "the damage can be read with `evalkit log dump`") from exc
-            if not decoder.eof:
-                break
-            chunk = decoder.unused_data  # the next frame starts in this chunk
-            decoder = zstandard.ZstdDecompressor().decompressobj()
 
 
 def _open(source: Path) -> BinaryIO:
@@ -107,27 +103,25 @@ def _open(source: Path) -> BinaryIO:
     return handle
 
 
-def first_line_of_frame(handle: BinaryIO) -> bytes | None:
-    """The first JSON line of the zstd frame at the handle's position, decoding no
-    further; None if the frame ends (or is cut) before a newline.
+def first_line_of_frame(handle: BinaryIO, offset: int = 0) -> bytes | None:
+    """The first JSON line of the zstd frame at ``offset``, its whole frame decoded
+    and checked; None if the file ends before the line does.
 
-    Raises ``zstandard.ZstdError`` for corrupt data.
+    Raises ``FrameError`` for a damaged frame.
     """
-    reader = zstandard.ZstdDecompressor().stream_reader(handle, read_across_frames=False)
-    data = b""
-    while b"\n" not in data:
-        chunk = reader.read(_CHUNK)
-        if not chunk:
-            return None
-        data += chunk
+    size = os.fstat(handle.fileno()).st_size
+    data = decode_frame(handle, offset, size).data
+    if b"\n" not in data:
+        return None
     return data.split(b"\n", 1)[0]
 
 
 def _read_spec(handle: BinaryIO, source: Path) -> EvalSpec:
     try:
         line = first_line_of_frame(handle)
-    except zstandard.ZstdError as exc:
-        raise LogError(f"{source}: corrupt log header ({exc})") from exc
+    except FrameError as exc:
+        raise LogError(f"{source}: corrupt log header ({exc}); the log cannot be read "
+                       "or retried") from None
     if line is None:
         raise LogTruncatedError(f"{source}: log cut short before its header was complete; "
                                 "it holds no samples and cannot be read or retried")
@@ -153,15 +147,26 @@ def _parse_spec(line: bytes, source: Path) -> EvalSpec:
 
 
 def _read_footer(handle: BinaryIO, source: Path) -> EvalFooter | None:
+    """The footer, or None for an interrupted run (or a damaged footer, reported)."""
     size = os.fstat(handle.fileno()).st_size
     index = read_index(handle, size)
     if index is None:
+        if looks_like_damaged_index(handle, size):
+            _warn_no_footer(source, "the index after it is damaged")
         return None
-    handle.seek(int(index["footer"]))
+    if index.end < size:
+        warn_trailing_bytes(source, size - index.end)
     try:
-        return EvalFooter.model_validate_json(first_line_of_frame(handle) or b"")
-    except (zstandard.ZstdError, ValidationError) as exc:
-        raise LogError(f"{source}: corrupt log footer ({exc})") from exc
+        return EvalFooter.model_validate_json(first_line_of_frame(handle, index.footer) or b"")
+    except (FrameError, ValidationError) as exc:
+        _warn_no_footer(source, f"the footer is damaged ({exc})")
+        return None
+
+
+def _warn_no_footer(source: Path, why: str) -> None:
+    warnings.warn(LogDamageWarning(
+        f"{source}: {why}; the log reads as an interrupted run (status started) with "
+        "every intact sample, and `evalkit eval-retry` finishes it"), stacklevel=4)
 
 
 def _assemble(

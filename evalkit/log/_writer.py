@@ -22,6 +22,19 @@ ROLL_BYTES = 4 << 20
 COMPRESSION_LEVEL = 3
 
 
+def new_compressor() -> zstandard.ZstdCompressor:
+    # Content checksums: a reader detects a corrupt frame instead of returning altered
+    # samples (logs written before them, without, still read).
+    return zstandard.ZstdCompressor(level=COMPRESSION_LEVEL, write_checksum=True)
+
+
+def sample_frame_head() -> bytes:
+    """The first bytes of every sample frame this writer starts (magic, frame header
+    descriptor, window descriptor): how a reader knows one of its frames."""
+    frame = new_compressor().compressobj()
+    return (frame.compress(b"\n") + frame.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK))[:6]
+
+
 class LogWriter:
     """Appends records to a new log file; never opens an existing one."""
 
@@ -30,7 +43,7 @@ class LogWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # "x": a new log never overwrites anything already on disk.
         self._file = open(self.path, "xb", buffering=0)  # noqa: SIM115  # closed in close()
-        self._compressor = zstandard.ZstdCompressor(level=COMPRESSION_LEVEL)
+        self._compressor = new_compressor()
         self._frame: Any = None  # zstandard's compressobj has no public type
         self._offset = 0
         self._frames: list[dict[str, int]] = []
