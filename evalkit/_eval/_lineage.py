@@ -29,6 +29,7 @@ from typing import Any, Literal
 from ..dataset import Sample
 from ..errors import LogError
 from ..log import EvalError, EvalSpec, iter_sample_lines, list_eval_logs, read_eval_log_header
+from ..log._reader import warn_bad_line
 from ..model import ModelUsage
 from ._sample import PriorAttempts
 
@@ -94,15 +95,21 @@ def key_of(sample_id: Any, epoch: int) -> SampleKey:
 def load_lineage(log: Path, spec: EvalSpec) -> Lineage:
     """The best record of every sample in every run of ``spec.task_id`` in ``log``'s directory.
 
-    A damaged ``log`` raises ``LogError``; a damaged relative only loses what
-    follows the damage, with a warning.
+    Damage costs only the damaged frames' samples (they re-run), with a
+    ``LogDamageWarning``. A relative that cannot be read at all is skipped with
+    a warning; ``log`` itself then raises ``LogError``.
     """
     lineage = Lineage(logs=same_task_logs(log, spec.task_id))
     for path in reversed(lineage.logs):  # oldest first, so newer records win ties
         try:
             with gc_paused():
                 for line in iter_sample_lines(path):
-                    _keep_best(lineage.records, scan_sample_line(line))
+                    try:
+                        past = scan_sample_line(line)
+                    except LogError as exc:  # damaged, in a frame with no checksum
+                        warn_bad_line(path, line, exc)
+                        continue
+                    _keep_best(lineage.records, past)
         except LogError as exc:
             if path == log:
                 raise LogError(f"{exc}. To retry anyway, retry another log of the same "

@@ -2,10 +2,11 @@
 lines is used; a damaged one skipped and reported; bytes after the end ignored.
 
 Why whole frames: zstd checks a frame's content checksum only at its end, so a
-line is trusted only once its whole frame decoded and verified. Sample frames
-roll every few MB of JSON, which bounds the memory this takes. The last frame
-of an interrupted log has no end yet: its complete lines are used as they are
-(nothing can verify them until the frame is finished).
+line is trusted only once its whole frame decoded and verified. Each frame is
+therefore decoded twice, once to check it and once to read its lines, so that
+memory stays flat. The last frame of an interrupted log has no end yet: its
+complete lines are used as they are (nothing can verify them until the frame
+is finished).
 
 A damaged frame costs only its own samples: the walk resumes at the next zstd
 frame magic after it (a false match inside compressed bytes fails to decode and
@@ -38,12 +39,13 @@ _SAMPLE_FRAME_HEAD = sample_frame_head()
 
 @dataclass(frozen=True)
 class Frame:
-    """One zstd frame's decoded content."""
+    """Where one zstd frame is, whether it ended, and the start of its content."""
 
     offset: int
     end: int
     """Offset just past the frame (the file's size for an unfinished frame)."""
-    data: bytes
+    head: bytes
+    """The first bytes of its content (all of it when asked)."""
     finished: bool
     """False when the file ends inside the frame (an interrupted run's last frame)."""
 
@@ -52,11 +54,13 @@ class FrameError(Exception):
     """A frame that cannot be decoded (corrupt bytes, failed checksum)."""
 
 
-def decode_frame(handle: BinaryIO, offset: int, size: int) -> Frame:
-    """The zstd frame at ``offset``, decoded whole; raises ``FrameError`` if damaged."""
+def decode_frame(handle: BinaryIO, offset: int, size: int, keep: int = 16) -> Frame:
+    """Decode and check the zstd frame at ``offset``, keeping the first ``keep`` bytes
+    of its content; raises ``FrameError`` if it is damaged."""
     handle.seek(offset)
     decoder = zstandard.ZstdDecompressor().decompressobj()
-    parts: list[bytes] = []
+    kept: list[bytes] = []
+    room = keep
     position = offset
     while position < size:
         chunk = handle.read(min(_CHUNK, size - position))
@@ -64,12 +68,34 @@ def decode_frame(handle: BinaryIO, offset: int, size: int) -> Frame:
             break
         position += len(chunk)
         try:
-            parts.append(decoder.decompress(chunk))
+            decoded = decoder.decompress(chunk)
         except zstandard.ZstdError as exc:
             raise FrameError(str(exc).removeprefix("zstd decompressor error: ")) from None
+        if room > 0:
+            kept.append(decoded[:room])
+            room -= len(kept[-1])
         if decoder.eof:
-            return Frame(offset, position - len(decoder.unused_data), b"".join(parts), True)
-    return Frame(offset, position, b"".join(parts), False)
+            return Frame(offset, position - len(decoder.unused_data), b"".join(kept), True)
+    return Frame(offset, position, b"".join(kept), False)
+
+
+def frame_lines(handle: BinaryIO, frame: Frame) -> Iterator[bytes]:
+    """The complete lines of a frame already checked, decoded again as they are read
+    (so memory stays flat); a last line with no newline (torn by a crash) is dropped."""
+    handle.seek(frame.offset)
+    decoder = zstandard.ZstdDecompressor().decompressobj()
+    position, pending = frame.offset, b""
+    while position < frame.end:
+        chunk = handle.read(min(_CHUNK, frame.end - position))
+        if not chunk:
+            return
+        position += len(chunk)
+        try:
+            lines = (pending + decoder.decompress(chunk)).split(b"\n")
+        except zstandard.ZstdError:
+            return  # changed since it was checked: nothing more from it is trusted
+        pending = lines.pop()
+        yield from (line for line in lines if line)
 
 
 @dataclass
@@ -109,7 +135,7 @@ class FrameWalker:
                 continue
             self._report(damage)
             damage = None
-            if frame.data:
+            if frame.head:
                 yield frame
             position = frame.end
         self._report(damage)
@@ -161,7 +187,7 @@ class FrameWalker:
         while position < self.end:
             try:
                 frame = decode_frame(self.handle, position, self.end)
-                if frame.finished or frame.data.startswith(b'{"type":"'):
+                if frame.finished or frame.head.startswith(b'{"type":"'):
                     return True
                 self.handle.seek(position)
                 if self.handle.read(len(_SAMPLE_FRAME_HEAD)) == _SAMPLE_FRAME_HEAD:

@@ -68,14 +68,19 @@ def looks_like_damaged_index(handle: BinaryIO, file_size: int) -> bool:
     """Whether the end of a log with no readable index still shows one (damaged).
 
     One damaged byte can break the index's frame head, its JSON or its trailer,
-    never two of them: an interrupted run's log shows none of them.
+    never two of them: an interrupted run's log shows none of them whole.
     """
     tail_start = max(0, file_size - TAIL_BYTES)
     handle.seek(tail_start)
     tail = handle.read(file_size - tail_start)
-    head = _FRAME_HEAD.pack(SKIPPABLE_MAGIC, 0)[:4]
-    at = tail.rfind(head)
-    return TRAILER_MAGIC in tail or (at >= 0 and tail[at + 8:at + 18] == b'{"footer":')
+    if TRAILER_MAGIC in tail:
+        return True
+    at = tail.rfind(_FRAME_HEAD.pack(SKIPPABLE_MAGIC, 0)[:4])
+    if at < 0 or tail[at + 8:at + 18] != b'{"footer":':
+        return False
+    # A frame running past the end of the file is an index torn by a crash, not damage.
+    size = int(_FRAME_HEAD.unpack_from(tail, at)[1])
+    return at + _FRAME_HEAD.size + size <= len(tail)
 
 
 def _index_ending_at(handle: BinaryIO, end: int, tail: bytes, tail_start: int) -> LogIndex | None:
@@ -94,6 +99,6 @@ def _index_ending_at(handle: BinaryIO, end: int, tail: bytes, tail_start: int) -
     try:
         raw = json.loads(handle.read(length))
         return LogIndex(footer=int(raw["footer"]), end=end, frames=list(raw.get("frames", [])),
-                        samples=int(raw.get("samples", 0)))
+                        samples=int(raw["samples"]))
     except (ValueError, KeyError, TypeError):
         return None

@@ -77,6 +77,6 @@ def _count_samples(path: Path) -> int:
 
     with path.open("rb") as handle:
         index = read_index(handle, path.stat().st_size)
-    if index is not None and isinstance(index.get("samples"), int):
-        return int(index["samples"])
+    if index is not None:
+        return index.samples
     return sum(1 for _ in iter_sample_lines(path))

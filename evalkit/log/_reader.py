@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any, BinaryIO
 from pydantic import ValidationError
 
 from ..errors import LogDamageWarning, LogError, LogTruncatedError, LogVersionError
-from ._frames import FrameError, FrameWalker, decode_frame, warn_trailing_bytes
+from ._frames import FrameError, FrameWalker, decode_frame, frame_lines, warn_trailing_bytes
 from ._index import ZSTD_MAGIC, looks_like_damaged_index, read_index
 from ._records import LOG_VERSION, EvalFooter, EvalLog, EvalSample, EvalSpec
 
@@ -79,9 +80,7 @@ def iter_lines(path: str | Path) -> Iterator[bytes]:
     with _open(source) as handle:
         index = read_index(handle, os.fstat(handle.fileno()).st_size)
         for frame in FrameWalker(handle, source, index):
-            lines = frame.data.split(b"\n")
-            lines.pop()  # after the last newline: empty, or a line torn by a crash
-            yield from (line for line in lines if line)
+            yield from frame_lines(handle, frame)
 
 
 def _open(source: Path) -> BinaryIO:
@@ -110,7 +109,7 @@ def first_line_of_frame(handle: BinaryIO, offset: int = 0) -> bytes | None:
     Raises ``FrameError`` for a damaged frame.
     """
     size = os.fstat(handle.fileno()).st_size
-    data = decode_frame(handle, offset, size).data
+    data = decode_frame(handle, offset, size, keep=sys.maxsize).head
     if b"\n" not in data:
         return None
     return data.split(b"\n", 1)[0]
@@ -152,7 +151,7 @@ def _read_footer(handle: BinaryIO, source: Path) -> EvalFooter | None:
     index = read_index(handle, size)
     if index is None:
         if looks_like_damaged_index(handle, size):
-            _warn_no_footer(source, "the index after it is damaged")
+            _warn_no_footer(source, "its index is damaged")
         return None
     if index.end < size:
         warn_trailing_bytes(source, size - index.end)
