@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .._util._template import format_template
 from ..model import ChatMessageSystem, GenerateConfig, ToolChoice
+from ._prompt import template_values
 from ._solver import Generate, Solver, ToolCalls, solver
 from ._state import TaskState
 
@@ -25,11 +27,11 @@ def generate(tool_calls: ToolCalls = "loop", **config: Any) -> Solver:
 
 @solver
 def system_message(template: str, **params: Any) -> Solver:
-    """Insert a system message, formatted with ``params`` and the sample metadata."""
+    """Insert a system message, its ``{name}``s filled from the sample metadata, the
+    store and ``params`` (later win); unknown names and other braces kept as written."""
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
-        content = template.format(**{**state.metadata, **params}) if (
-            params or state.metadata) else template
+        content = format_template(template, template_values(state, params))
         position = sum(1 for m in state.messages if isinstance(m, ChatMessageSystem))
         state.messages.insert(position, ChatMessageSystem(content=content))
         return state
