@@ -65,6 +65,13 @@ def test_values_a_log_cannot_hold_are_refused(value: Any) -> None:
         encode(value)
 
 
+@pytest.mark.parametrize("odd", [{"$float": "garbage"}, {"$float": 1}, {"$tuple": "x"},
+                                 {"$dict": 3}])
+def test_decoding_an_edited_log_never_raises(odd: dict[str, Any]) -> None:
+    """A tag-like object that encode never writes (a hand-edited log) is left as it is."""
+    assert decode({"x": odd}) == {"x": odd}
+
+
 def _header_line(path: Path) -> dict[str, Any]:
     with path.open("rb") as raw, zstandard.ZstdDecompressor().stream_reader(raw) as reader:
         first = reader.read(1 << 20).split(b"\n", 1)[0]

@@ -70,6 +70,9 @@ def _assert_clean(where: str, text: str | bytes) -> None:
 
 def _check_log_and_readers(cwd: Path, log: Path) -> None:
     _assert_clean(log.name, _log_bytes(log))
+    for other in log.parent.rglob("*"):  # lock files, indexes: everything beside the logs
+        if other.is_file():
+            _assert_clean(other.name, other.read_bytes())
     for command in (["log", "dump", str(log)], ["log", "info", str(log)]):
         done = _evalkit(cwd, *command)
         assert done.returncode == 0, done.stderr
@@ -161,3 +164,16 @@ def test_bad_base_url_error_does_not_show_its_password(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "base URL 'http://***@127.0.0.1:99999/v1' has an invalid port" in done.stderr
     _assert_clean("the error", done.stdout + done.stderr)
+
+
+def test_lock_holder_command_is_masked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command stored in the lineage lock (shown to a refused second run) is masked."""
+    from evalkit._eval import _lock
+
+    monkeypatch.setenv("OPENAI_API_KEY", ENV_KEY)
+    monkeypatch.setattr(sys, "argv", [
+        "/usr/bin/evalkit", "eval", "t.py", "-M", f"api_key={M_KEY}", "-T", f"note={ENV_KEY}",
+        "--model-base-url", f"http://{URL_USER}:{URL_PASSWORD}@host/v1"])
+    command = _lock._command_line()
+    _assert_clean("the lock holder", command)
+    assert command.startswith("evalkit eval t.py -M 'api_key=***'")

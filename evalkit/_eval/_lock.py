@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .._util._ids import utc_now
+from .._util._secrets import redact_command, secret_values
 from ..errors import LineageLockedError, UsageError
 
 __all__ = ["LineageLock", "LockHolder", "hold_lineages", "lock_path"]
@@ -203,10 +204,14 @@ def _write_holder(fd: int) -> None:
 
 
 def _command_line() -> str:
+    """The holder's command line, credentials masked: it is stored beside the logs and
+    shown to whoever is refused."""
     program = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
     if program in ("evalkit", "__main__.py"):  # the CLI, however it was started
-        return shlex.join(["evalkit", *sys.argv[1:]])
-    return shlex.join(sys.argv) or "python"
+        command = shlex.join(["evalkit", *sys.argv[1:]])
+    else:
+        command = shlex.join(sys.argv) or "python"
+    return redact_command(command, secret_values({}))
 
 
 def _read_holder(fd: int) -> LockHolder | None:

@@ -16,6 +16,7 @@ from typing import Any
 
 _FLOAT, _TUPLE, _DICT = "$float", "$tuple", "$dict"
 _TAGS = (_FLOAT, _TUPLE, _DICT)
+_NON_FINITE = ("inf", "-inf", "nan")
 
 
 class NotRecordable(ValueError):
@@ -64,7 +65,7 @@ def decode(value: Any) -> Any:
         return value
     if len(value) == 1:
         [(key, inner)] = value.items()
-        if key == _FLOAT and isinstance(inner, str):
+        if key == _FLOAT and inner in _NON_FINITE:  # anything else is not a tag of ours
             return float(inner)
         if key == _TUPLE and isinstance(inner, list):
             return tuple(decode(item) for item in inner)
