@@ -505,7 +505,7 @@ async def test_threshold_cancels_samples_in_flight() -> None:
     assert counts(log) == (6, 0, 1, 0, 3)
     assert log.error is not None
     assert log.error.message.startswith("1 of 6 samples failed")
-    assert "5 samples did not run" in log.error.message
+    assert "3 samples in flight were cancelled and 2 samples did not run" in log.error.message
     assert log.location is not None
     records = read_eval_log(log.location).samples or []
     assert sorted(r.id for r in records if r.cancelled) == [2, 3, 4]

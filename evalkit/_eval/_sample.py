@@ -39,27 +39,98 @@ class PriorAttempts:
     """Tokens the failed attempts spent: added to the sample's usage, so totals add up."""
 
 
-async def run_sample(
-    context: SampleContext, sample: Sample, epoch: int, prior: PriorAttempts | None = None
-) -> EvalSample:
-    """Run ``sample``, retrying errors up to ``retry_on_error`` times.
+class SampleRun:
+    """One sample in one epoch, run with up to ``retry_on_error`` retries.
 
-    Raises ``ModelFatalError`` (quota, auth): the whole eval must stop.
+    What each attempt does (its conversation, transcript and usage) is kept as it
+    happens, so a sample stopped mid-run (the threshold passed, a quota abort,
+    Ctrl-C) is recorded with everything it did: ``cancelled()``.
     """
-    history = list(prior.errors) if prior else []
-    attempts = prior.attempts if prior else 0
-    spent = [prior.usage] if prior else []
-    for attempt in range(context.retry_on_error + 1):
-        record = await _attempt(context, sample, epoch)
-        attempts += 1
-        if record.error is None or attempt == context.retry_on_error:
-            break
-        history.append(record.error)
-        spent.append(record.model_usage)
-    record.attempts = attempts
-    record.error_history = history
-    record.model_usage = _summed([*spent, record.model_usage])
-    return record
+
+    def __init__(self, context: SampleContext, sample: Sample, epoch: int,
+                 prior: PriorAttempts | None = None) -> None:
+        self.context, self.sample, self.epoch = context, sample, epoch
+        self.attempts = prior.attempts if prior else 0
+        self.history: list[EvalError] = list(prior.errors) if prior else []
+        self.spent: list[dict[str, ModelUsage]] = [prior.usage] if prior else []
+        """Usage of earlier attempts (and runs), added to the sample's own."""
+        self.current: _Attempt | None = None
+
+    async def run(self) -> EvalSample:
+        """Run the sample. Raises ``ModelFatalError`` (quota, auth): the eval must stop."""
+        for attempt in range(self.context.retry_on_error + 1):
+            record = await self._attempt()
+            self.current = None
+            if record.error is None or attempt == self.context.retry_on_error:
+                break
+            self.history.append(record.error)
+            self.spent.append(record.model_usage)
+        record.attempts = self.attempts
+        record.error_history = self.history
+        record.model_usage = _summed([*self.spent, record.model_usage])
+        return record
+
+    def cancelled(self) -> EvalSample:
+        """The record of the sample stopped mid-run, with all it did so far; a retry
+        runs it again."""
+        record = EvalSample(
+            id=_sample_id(self.sample), epoch=self.epoch, input=self.sample.input,
+            target=self.sample.target, input_hash=self.sample.input_hash(), cancelled=True,
+            metadata=self.sample.metadata, attempts=self.attempts,
+            error_history=list(self.history), model_usage=_summed(self.spent),
+        )
+        if self.current is not None:
+            self.current.fill(record)
+            record.model_usage = _summed([*self.spent, self.current.usage.by_model])
+        return record
+
+    async def _attempt(self) -> EvalSample:
+        context, sample = self.context, self.sample
+        self.attempts += 1
+        current = self.current = _Attempt(_initial_state(context.model.name, sample, self.epoch))
+        phase = "solver"
+        limit: LimitExceeded | None = None
+        scores: dict[str, Score] | None = None
+        error: EvalError | None = None
+        with bind_transcript(current.events), bind_sample_usage(current.usage), \
+                bind_active_model(context.model):
+            try:
+                async with sandbox_context():  # through scoring too: scorers may read its files
+                    generate = make_generate(context.model, context.limits)
+                    current.state, limit = await solve_within_limits(
+                        context.solver, current.state, generate, context.limits)
+                    phase = "scorer"
+                    scores = await _score(context.scorers, current.state, current.events)
+            except Exception as exc:
+                _raise_if_fatal(exc)
+                error = _sample_error(exc, phase)
+                current.events.add(ErrorEvent(message=error.message, phase=error.phase or phase))
+        record = EvalSample(
+            id=_sample_id(sample), epoch=self.epoch, input=sample.input, target=sample.target,
+            input_hash=sample.input_hash(), scores=scores, error=error,
+            limit=EvalLimit(type=limit.type, limit=limit.limit) if limit else None,  # type: ignore[arg-type]  # LimitExceeded.type is one of the three
+            metadata=sample.metadata, model_usage=current.usage.by_model,
+        )
+        current.fill(record)
+        return record
+
+
+@dataclass
+class _Attempt:
+    """One attempt in progress: what it has done so far."""
+
+    state: TaskState
+    events: Transcript = field(default_factory=Transcript)
+    usage: SampleUsage = field(default_factory=SampleUsage)
+    started: float = field(default_factory=time.time)
+
+    def fill(self, record: EvalSample) -> None:
+        """Put the conversation, output, transcript and timings so far on ``record``."""
+        record.messages = list(self.state.messages)
+        record.output = self.state.output if self.state.output.choices else None
+        record.events = list(self.events.events)
+        record.started_at = self.started
+        record.total_time = round(time.time() - self.started, 6)
 
 
 def _summed(usages: list[dict[str, ModelUsage]]) -> dict[str, ModelUsage]:
@@ -68,37 +139,6 @@ def _summed(usages: list[dict[str, ModelUsage]]) -> dict[str, ModelUsage]:
         for model, used in usage.items():
             total[model] = total[model] + used if model in total else used
     return total
-
-
-async def _attempt(context: SampleContext, sample: Sample, epoch: int) -> EvalSample:
-    state = _initial_state(context.model.name, sample, epoch)
-    events, usage = Transcript(), SampleUsage()
-    started = time.time()
-    phase = "solver"
-    limit: LimitExceeded | None = None
-    scores: dict[str, Score] | None = None
-    error: EvalError | None = None
-    with bind_transcript(events), bind_sample_usage(usage), bind_active_model(context.model):
-        try:
-            async with sandbox_context():  # through scoring too: scorers may read its files
-                generate = make_generate(context.model, context.limits)
-                state, limit = await solve_within_limits(context.solver, state, generate,
-                                                         context.limits)
-                phase = "scorer"
-                scores = await _score(context.scorers, state, events)
-        except Exception as exc:
-            _raise_if_fatal(exc)
-            error = _sample_error(exc, phase)
-            events.add(ErrorEvent(message=error.message, phase=error.phase or phase))
-    return EvalSample(
-        id=_sample_id(sample), epoch=epoch, input=sample.input, target=sample.target,
-        input_hash=sample.input_hash(), messages=state.messages,
-        output=state.output if state.output.choices else None,
-        scores=scores, error=error,
-        limit=EvalLimit(type=limit.type, limit=limit.limit) if limit else None,  # type: ignore[arg-type]  # LimitExceeded.type is one of the three
-        metadata=sample.metadata, model_usage=usage.by_model, events=events.events,
-        started_at=started, total_time=round(time.time() - started, 6),
-    )
 
 
 def _initial_state(model: str, sample: Sample, epoch: int) -> TaskState:
@@ -167,14 +207,4 @@ def unwritable_sample(record: EvalSample, exc: Exception) -> EvalSample:
         input_hash=record.input_hash, error=error, attempts=record.attempts,
         error_history=record.error_history, model_usage=record.model_usage,
         started_at=record.started_at, total_time=record.total_time,
-    )
-
-
-def cancelled_sample(sample: Sample, epoch: int, prior: PriorAttempts | None) -> EvalSample:
-    """The record of a sample stopped mid-run; a retry runs it again."""
-    return EvalSample(
-        id=_sample_id(sample), epoch=epoch, input=sample.input, target=sample.target,
-        input_hash=sample.input_hash(), cancelled=True, metadata=sample.metadata,
-        attempts=prior.attempts if prior else 0,
-        error_history=list(prior.errors) if prior else [],
     )

@@ -26,7 +26,7 @@ from ._config import EvalConfig
 from ._plan import RunPlan, WorkItem
 from ._progress import TaskProgress
 from ._results import ResultsTally, outcome_of_raw
-from ._sample import SampleContext, cancelled_sample, run_sample, unwritable_sample
+from ._sample import SampleContext, SampleRun, unwritable_sample
 
 StopReason = Literal["threshold", "fatal", "cancelled"]
 _CARRY_BATCH = 2048
@@ -125,15 +125,16 @@ class TaskRun:
 
     async def _run_one(self, item: WorkItem) -> EvalSample:
         record: EvalSample | None = None
+        run = SampleRun(self.context, item.sample, item.epoch, item.prior)
         with anyio.CancelScope() as scope:
             self._in_flight.add(scope)
             try:
-                record = await run_sample(self.context, item.sample, item.epoch, item.prior)
+                record = await run.run()
             except ModelFatalError as exc:
                 self.abort(exc)
             finally:
                 self._in_flight.discard(scope)
-        return record or cancelled_sample(item.sample, item.epoch, item.prior)
+        return record or run.cancelled()  # stopped mid-run: keep all it did
 
     def _after(self, record: EvalSample) -> None:
         if self.tally.add(record) != "error":
@@ -160,9 +161,12 @@ class TaskRun:
         if self.stop_reason == "cancelled" or not self.policy.exceeded(errors, total):
             return None
         message = f"{errors} of {total} samples failed (threshold {self.policy.describe(total)})"
-        unrun = total - self.tally.finished
-        if self.stop_reason == "threshold" and unrun > 0:
-            message += (f"; {unrun} samples did not run — to finish them anyway, retry with "
+        cancelled = self.tally.counts["cancelled"]
+        unrun = total - self.tally.finished - cancelled
+        if self.stop_reason == "threshold" and unrun + cancelled > 0:
+            stopped = [f"{cancelled} samples in flight were cancelled"] if cancelled else []
+            stopped += [f"{unrun} samples did not run"] if unrun else []
+            message += (f"; {' and '.join(stopped)} — to finish them anyway, retry with "
                         "--continue-on-fail or a higher --fail-on-error")
         return EvalError(message=message, kind="fail_on_error")
 
