@@ -169,7 +169,9 @@ def test_until_complete_and_retry_attempts_finish_a_transient_failure(
     assert log.status == "success"
     assert Counter(executions(side_file)) == {"0:1": 2, "1:1": 2, "2:1": 2}
     samples = read_eval_log(str(log.location)).samples or []
-    assert sorted(s.attempts for s in samples) == [2, 2, 2]
+    assert [len(s.error_history) for s in samples] == [1, 1, 1]  # each failed once
+    # A sample the first failure cancelled mid-run ran a third time: that counts.
+    assert all(s.attempts in (2, 3) for s in samples)
 
 
 def test_options_given_to_the_retry_override_the_logged_ones(

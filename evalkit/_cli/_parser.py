@@ -46,11 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     retry.add_argument("logs", nargs="+", metavar="LOG")
     retry.add_argument("--until-complete", action="store_true",
-                       help="keep retrying (with backoff) until success or nothing is left")
+                       help="retry in rounds until every sample completed or failed "
+                       "--max-attempts times")
     retry.add_argument("--max-attempts", type=int, default=None,
                        help="do not re-run a sample that failed this many times (default 3)")
     retry.add_argument("--backoff", type=float, default=30.0,
-                       help="first wait in seconds between --until-complete rounds")
+                       help="seconds to wait after a provider abort (quota, auth) before the "
+                       "next round; doubles, up to 300")
     _add_run_options(retry)
     _add_log_commands(commands)
     _add_view_command(commands)

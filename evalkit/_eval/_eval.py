@@ -44,7 +44,7 @@ async def eval_with_config(
     resolved = resolve_tasks(tasks, config.task_args)
     plans = [_plan(task, config, choice) for task in resolved for choice in choices]
     logs = await execute(plans, config)
-    if config.retry_attempts and any(log.status != "success" for log in logs):
+    if config.retry_attempts:  # it retries only what is not complete (errors, cancelled)
         from ._retry import retry_until_complete
 
         # The options this eval was given apply to its retries too; each log's

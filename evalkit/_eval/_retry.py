@@ -67,12 +67,14 @@ async def eval_retry_async(
     EvalConfig.from_options(**overrides)  # a bad option fails before anything runs
     if backoff < 0:
         raise UsageError(f"--backoff must be a number of seconds >= 0, got {backoff:g}")
+    if until_complete:
+        logs_given = [read_eval_log_header(_path_of(ref)) for ref in refs]
+        return await retry_until_complete(logs_given, attempts=None, backoff=backoff,
+                                          overrides=overrides, models=[model] * len(refs),
+                                          wait_first=False)
     results: list[EvalLog] = []
     for ref in refs:
         results.extend(await _retry_one(_path_of(ref), overrides, model=model))
-    if until_complete:
-        results = await retry_until_complete(results, attempts=None, backoff=backoff,
-                                             overrides=overrides, models=[model] * len(results))
     return results
 
 
@@ -84,41 +86,89 @@ async def retry_until_complete(
     overrides: dict[str, Any],
     tasks: Sequence[Task] | None = None,
     models: Sequence[str | Model | None] | None = None,
+    wait_first: bool = True,
 ) -> list[EvalLog]:
-    """Retry failed logs with capped exponential backoff until they succeed, nothing
-    retryable is left, or ``attempts`` rounds (None: no bound) are spent.
+    """Retry ``logs`` in rounds until each is complete: every sample completed or
+    failed ``max_attempts`` times across its lineage. ``attempts`` bounds the rounds
+    (None: no bound).
+
+    A round runs every retryable sample and decides the status at its end (as
+    ``continue_on_fail`` does, without recording it in the header), so one
+    deterministic failure cannot stop it early. Only a provider abort (quota,
+    auth: nothing more can run until it is fixed) makes the next round wait, for
+    ``backoff`` seconds doubling per abort in a row, capped at ``BACKOFF_CAP``;
+    sample errors never wait. ``wait_first``: an abort in ``logs`` themselves
+    counts too (an in-process retry right after it, not one the user starts).
 
     ``overrides`` are options over those in the logs; ``tasks``, when given, are
     the in-memory tasks of ``logs`` (same order), so tasks made without ``@task``
     can be retried in-process too; ``models`` likewise keeps the ``Model`` objects
     the logs ran with (their callables cannot be rebuilt from a log).
     """
-    logs, rounds, finished = list(logs), 0, set()
+    logs = list(logs)
     in_memory = dict(enumerate(tasks or []))
     given = {i: m for i, m in enumerate(models or []) if isinstance(m, Model)}
-    while attempts is None or rounds < attempts:
-        pending = [i for i, log in enumerate(logs) if log.status == "error" and i not in finished]
-        if not pending:
-            break
-        wait = min(backoff * 2 ** rounds, BACKOFF_CAP)
-        print(f"retrying {len(pending)} unfinished eval(s) in {wait:g}s", file=sys.stderr)
-        if await _sleep_unless_interrupted(wait):
-            _print_resume([logs[i] for i in pending])
-            raise RetryInterrupted
+    pending = [i for i, log in enumerate(logs) if not _complete(log)]
+    aborted = wait_first and any(_aborted_by_provider(logs[i]) for i in pending)
+    rounds = aborts_in_a_row = 0
+    while pending and (attempts is None or rounds < attempts):
+        aborts_in_a_row = aborts_in_a_row + 1 if aborted else 0
+        if aborted:
+            wait = min(backoff * 2 ** (aborts_in_a_row - 1), BACKOFF_CAP)
+            print(f"the provider stopped the last run; retrying {len(pending)} eval(s) in "
+                  f"{wait:g}s", file=sys.stderr)
+            if await _sleep_unless_interrupted(wait):
+                _print_resume([logs[i] for i in pending])
+                raise RetryInterrupted
         rounds += 1
+        unfinished = []
         for i in pending:
-            try:
-                retried = await _retry_one(Path(str(logs[i].location)), overrides,
-                                           only_if_work=True, task=in_memory.get(i),
-                                           model=given.get(i))
-            except RetryError as exc:
-                print(f"warning: not retrying {logs[i].eval.task}: {exc}", file=sys.stderr)
-                retried = []
-            if retried:
-                logs[i] = retried[0]
-            else:
-                finished.add(i)  # nothing retryable: every failure used up --max-attempts
+            # A log the user names must be retryable (exit 2 if not), as without rounds.
+            strict = rounds == 1 and not wait_first
+            retried = await _retry_round(logs[i], overrides, in_memory.get(i), given.get(i),
+                                         strict)
+            if retried is None:
+                continue  # nothing retryable is left
+            logs[i] = retried
+            if retried.status == "cancelled":
+                return logs  # the user stopped it (Ctrl-C); the resume command was printed
+            if not _complete(retried):
+                unfinished.append(i)
+        pending = unfinished
+        aborted = any(_aborted_by_provider(logs[i]) for i in pending)
     return logs
+
+
+async def _retry_round(log: EvalLog, overrides: dict[str, Any], task: Task | None,
+                       model: Model | None, strict: bool) -> EvalLog | None:
+    """One round for ``log``: its new log, or None when nothing is left to run.
+    A ``RetryError`` is raised if ``strict``, else warned about."""
+    try:
+        retried = await _retry_one(Path(str(log.location)), overrides, task=task, model=model,
+                                   whole_round=True)
+    except RetryError as exc:
+        if strict:
+            raise
+        print(f"warning: not retrying {log.eval.task}: {exc}", file=sys.stderr)
+        return None
+    if not retried:
+        print(f"{log.eval.task}: nothing left to retry (every sample completed or failed "
+              "--max-attempts times)", file=sys.stderr)
+        return None
+    return retried[0]
+
+
+def _complete(log: EvalLog) -> bool:
+    """Every sample of ``log`` completed (limit hits included): nothing to retry."""
+    results = log.results
+    return (log.status == "success" and results is not None
+            and results.completed_samples == results.total_samples)
+
+
+def _aborted_by_provider(log: EvalLog) -> bool:
+    """The run stopped on a fatal provider error (quota, auth): only that makes the
+    next round wait. Its eval-level error is the model's; a threshold's has no phase."""
+    return log.error is not None and log.error.phase == "model"
 
 
 async def _sleep_unless_interrupted(seconds: float) -> bool:
@@ -151,9 +201,11 @@ def _path_of(ref: LogRef) -> Path:
 
 
 async def _retry_one(
-    path: Path, overrides: dict[str, Any], only_if_work: bool = False, task: Task | None = None,
-    model: Model | None = None,
+    path: Path, overrides: dict[str, Any], task: Task | None = None,
+    model: Model | None = None, whole_round: bool = False,
 ) -> list[EvalLog]:
+    """Retry the run in ``path``. ``whole_round`` (a round of ``retry_until_complete``):
+    run only if something is left, and run every sample before deciding the status."""
     spec = read_eval_log_header(path).eval
     note_log(spec.task_id, path)  # what a Ctrl-C from here on says to resume
     config = retry_config(spec, path, overrides, model)
@@ -165,9 +217,12 @@ async def _retry_one(
         task = task or rebuild_task(spec)
         plan = plan_retry(path, spec, task, config)
         plan.model = bound_model(model, config)
-        if only_if_work and not (plan.work or plan.then):
+        if not whole_round:
+            return await execute([plan], config)
+        if not (plan.work or plan.then):
             return []
-        return await execute([plan], config)
+        # Only the run decides at the end: the header (built above) keeps the user's value.
+        return await execute([plan], config.model_copy(update={"continue_on_fail": True}))
 
 
 def rebuild_task(spec: EvalSpec) -> Task:
@@ -289,12 +344,15 @@ def decide(
                 fresh.append(WorkItem(sample, epoch))
             elif past.status == "completed":
                 carry(past.line)
-            elif past.status == "error" and past.attempts >= max_attempts:
-                carry(past.line)  # failed max_attempts times: stays errored
-                carried.errored += 1
-            else:
-                item = WorkItem(sample, epoch, past.prior_attempts())
-                (again if past.attempts else fresh).append(item)
+            elif past.status == "error":
+                prior = past.prior_attempts()  # decodes the line: errors are rare
+                if len(prior.errors) >= max_attempts:  # failures, not cancelled attempts
+                    carry(past.line)  # failed max_attempts times: stays errored
+                    carried.errored += 1
+                else:
+                    again.append(WorkItem(sample, epoch, prior))
+            else:  # cancelled mid-run: it did not fail, so it goes with the unrun ones
+                fresh.append(WorkItem(sample, epoch, past.prior_attempts()))
     matched = len(carried.lines) + len(again) + changed + sum(1 for item in fresh if item.prior)
     _warn_about_changes(changed, dropped=len(known) - matched)
     return carried, fresh, again
