@@ -12,7 +12,7 @@ from conftest import REPO, run_cli
 from evalkit import Task, eval, eval_retry
 from evalkit._eval import _retry
 from evalkit.dataset import Sample
-from evalkit.errors import QuotaExhaustedError
+from evalkit.errors import QuotaExhaustedError, RetryError
 from evalkit.log import EvalLog, read_eval_log_header
 from evalkit.solver import Generate, Solver, TaskState, solver
 
@@ -137,3 +137,22 @@ def test_backoff_applies_after_a_provider_abort(log_dir: Path, waits: list[float
     assert log.status == "success"
     assert isinstance(log, EvalLog) and log.results is not None
     assert log.results.completed_samples == 3
+
+
+def test_a_log_that_cannot_be_retried_is_refused_up_front(log_dir: Path) -> None:
+    """--until-complete on a log of a task made without @task is refused (RetryError,
+    exit 2), as a plain retry is; it is not a warning with the old log returned."""
+    task = Task(dataset=[Sample(id=1, input="q")], solver=failing())
+    [first] = eval(task, model="mockllm/model", display="none")
+    assert first.status == "error"
+
+    with pytest.raises(RetryError, match="not made by a @task function"):
+        eval_retry(str(first.location), display="none", until_complete=True)
+
+
+@solver
+def failing() -> Solver:
+    async def solve(state: TaskState, generate: Generate) -> TaskState:
+        raise RuntimeError("always")
+
+    return solve
