@@ -178,6 +178,8 @@ def outcome_notes(log: EvalLog, python: bool = False, errors: bool = False) -> l
                      "eval_retry cannot import, so this run cannot be resumed; put the @task "
                      "in a .py file (e.g. with %%writefile task.py) and eval that file to make "
                      "its runs retryable")
+    elif log.location is None:  # nothing was saved (a full disk): nothing to resume
+        return notes
     elif log.status != "success":
         notes.append(f"resume with: eval_retry({str(log.location)!r})  "
                      f"(in a terminal: {resume_command(log)})" if python

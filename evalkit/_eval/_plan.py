@@ -46,3 +46,6 @@ class RunPlan:
     model: Model | None = None
     """A ``Model`` object given to ``eval()``: run as is (its custom args kept), not
     rebuilt from ``spec.model``."""
+    source: Path | None = None
+    """The log a retry resumes: the one to resume from if this run's own log ends
+    up holding nothing new (a full disk)."""

@@ -321,7 +321,7 @@ def plan_retry(path: Path, spec: EvalSpec, task: Task, config: EvalConfig) -> Ru
     new_spec = build_spec(task, config, samples, task_id=spec.task_id, retry_of=spec.run_id)
     return RunPlan(task=task, spec=new_spec, path=log_path(new_spec, config),
                    work=fresh, then=again, total=len(samples) * epochs, epochs=epochs,
-                   carried=carried)
+                   carried=carried, source=path)
 
 
 def decide(

@@ -183,7 +183,7 @@ class _SignalResponse:
             self.display.stop()
         lines = ["interrupted again: exiting now; the logs still read",
                  *(f"resume with: {resume_command_for(run.plan.path)}" for run in self.runs
-                   if run.plan.path.exists())]
+                   if _has_data(run.plan.path))]
         os.write(2, ("\n".join(lines) + "\n").encode())  # unbuffered: safe in a handler
         os._exit(130)
 
@@ -203,6 +203,14 @@ def _cancel_runs(runs: list[TaskRun], display: Display) -> None:
 def _print_resume(runs: list[TaskRun], reason: str) -> None:
     print(reason, file=sys.stderr)
     for run in runs:
-        if run.plan.path.exists():  # never started: nothing to resume
+        if _has_data(run.plan.path):  # never started: nothing to resume
             print(f"resume with: {resume_command_for(run.plan.path)}", file=sys.stderr,
                   flush=True)
+
+
+def _has_data(path: Path) -> bool:
+    """A log worth resuming from exists there (not missing, not an empty file)."""
+    try:
+        return path.stat().st_size > 0
+    except OSError:
+        return False

@@ -3,7 +3,9 @@
 A run ends in one of four ways, each leaving a complete, retryable log:
 every sample finished; the ``fail_on_error`` threshold was passed; a fatal
 model error (quota, auth) aborted it; or the user cancelled it. In the last
-three, samples still in flight are recorded as cancelled.
+three, samples still in flight are recorded as cancelled. A fifth, the log
+cannot be written (a full disk), stops it too and leaves every whole record
+already written; see ``_unwritable``.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ from ._plan import RunPlan, WorkItem
 from ._progress import TaskProgress
 from ._results import ResultsTally, outcome_of_raw
 from ._sample import SampleContext, SampleRun, unwritable_sample
+from ._unwritable import UnwritableLog
 
-StopReason = Literal["threshold", "fatal", "cancelled"]
+StopReason = Literal["threshold", "fatal", "cancelled", "unwritable"]
 _CARRY_BATCH = 2048
 
 
@@ -51,6 +54,9 @@ class TaskRun:
         self.fatal: ModelFatalError | None = None
         self._in_flight: set[anyio.CancelScope] = set()
         self._started = utc_now()
+        self.write_error: OSError | None = None
+        self._new_samples = 0
+        """Samples this run ran and saved (not carried over)."""
 
     def stop(self, reason: StopReason) -> None:
         """Stop scheduling and cancel the samples in flight (recorded as cancelled)."""
@@ -67,18 +73,39 @@ class TaskRun:
 
     async def run(self) -> EvalLog:
         self.progress.start()
-        with LogWriter(self.plan.path) as writer:
-            writer.write_header(self.plan.spec)
-            note_log(self.plan.spec.task_id, self.plan.path)  # the one to resume from now
-            self._carry_over(writer)
-            if self.stop_reason is None:
-                await self._run_samples(writer)
-            footer = self._footer()
-            writer.write_footer(footer)
+        try:
+            with LogWriter(self.plan.path) as writer:
+                writer.write_header(self.plan.spec)
+                note_log(self.plan.spec.task_id, self.plan.path)  # the one to resume from now
+                self._carry_over(writer)
+                if self.stop_reason is None:
+                    await self._run_samples(writer)
+                if self.write_error is None:
+                    footer = self._footer()
+                    writer.write_footer(footer)
+        except OSError as exc:  # creating the file, its header, carried samples, footer
+            self.write_error = self.write_error or exc
         self.progress.finish()
+        if self.write_error is not None:
+            return self._unwritable(self.write_error)
         return EvalLog(status=footer.status, eval=self.plan.spec, results=footer.results,
                        stats=footer.stats, error=footer.error, location=str(self.plan.path),
                        samples=LazySamples(self.plan.path))
+
+    def _unwritable(self, exc: OSError) -> EvalLog:
+        """The log could not be written: no footer; report what is safe, and where."""
+        outcome = UnwritableLog(exc, self.plan.path, self.plan.source, self._new_samples)
+        outcome.note(self.plan.spec.task_id)
+        footer = self._footer()
+        if outcome.removed:  # what is safe is what the retry carried from earlier logs
+            safe = len(self.plan.carried.lines) - self.plan.carried.errored
+        else:
+            safe = footer.results.completed_samples if footer.results else 0
+        location = outcome.resume_from
+        return EvalLog(status="error", eval=self.plan.spec, results=footer.results,
+                       stats=footer.stats, error=outcome.error(safe, self.plan.total),
+                       location=str(location) if location else None,
+                       samples=LazySamples(location) if location else None)
 
     def _carry_over(self, writer: LogWriter) -> None:
         lines = self.plan.carried.lines
@@ -117,10 +144,12 @@ class TaskRun:
                 return
             record = await self._run_one(item)
             try:
-                writer.write_sample(record)  # serialized whole before any byte is written
-            except PydanticSerializationError as exc:  # a value JSON cannot hold
-                record = unwritable_sample(record, exc)
-                writer.write_sample(record)
+                record = _write_sample(writer, record)
+            except OSError as exc:  # a full disk: stop; the sample runs again on retry
+                self.write_error = self.write_error or exc
+                self.stop("unwritable")
+                return
+            self._new_samples += 1
             self._after(record)
 
     async def _run_one(self, item: WorkItem) -> EvalSample:
@@ -176,6 +205,15 @@ class TaskRun:
             started_at=self._started.isoformat(), completed_at=utc_now().isoformat(),
             model_usage=self.tally.usage, cost=cost, pricing_source=pricing_source,
         )
+
+
+def _write_sample(writer: LogWriter, record: EvalSample) -> EvalSample:
+    try:
+        writer.write_sample(record)  # serialized whole before any byte is written
+    except PydanticSerializationError as exc:  # a value JSON cannot hold
+        record = unwritable_sample(record, exc)
+        writer.write_sample(record)
+    return record
 
 
 def _default_max_samples(context: SampleContext) -> int:

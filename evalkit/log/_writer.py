@@ -9,6 +9,7 @@ the skippable index frame.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,8 @@ class LogWriter:
         self._offset = 0
         self._frames: list[dict[str, int]] = []
         self.samples_written = 0
+        self._failed: OSError | None = None
+        """The write error that ended this log; every later write raises it again."""
 
     def write_header(self, spec: EvalSpec) -> None:
         line = spec.model_dump_json(exclude_none=True).encode() + b"\n"
@@ -95,10 +98,18 @@ class LogWriter:
             self._frame = None
 
     def _write(self, data: bytes) -> None:
+        if self._failed is not None:
+            raise self._failed  # the compressor's state no longer matches the file
         view = memoryview(data)
-        while view:
-            written = self._file.write(view)
-            view = view[written or 0:]
+        try:
+            while view:
+                written = self._file.write(view)
+                view = view[written or 0:]
+        except OSError as exc:  # a full disk, an I/O error: keep only whole records
+            self._failed = exc
+            with contextlib.suppress(OSError):
+                self._file.truncate(self._offset)
+            raise
         self._offset += len(data)
 
     def __enter__(self) -> LogWriter:
