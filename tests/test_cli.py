@@ -145,7 +145,7 @@ def test_log_commands_on_a_real_log(workdir: Path) -> None:
     [path] = (workdir / "logs").glob("*.jsonl.zst")
     listing = run_cli("log", "ls", "logs", cwd=workdir)
     assert "alpha" in listing.stdout and "success" in listing.stdout and "2/2" in listing.stdout
-    info = json.loads(run_cli("log", "info", str(path), cwd=workdir).stdout)
+    info = json.loads(run_cli("log", "info", str(path), "--json", cwd=workdir).stdout)
     assert info["status"] == "success" and info["eval"]["task"] == "alpha"
     dumped = run_cli("log", "dump", str(path), cwd=workdir).stdout.splitlines()
     assert [json.loads(line)["type"] for line in dumped] == ["header", "sample", "sample",

@@ -168,8 +168,8 @@ def test_ls_in_a_subprocess(logs: dict[str, Path]) -> None:
 
 
 def test_info_finished_log(logs: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
-    """`log info`: header and results as JSON, no samples."""
-    code, out, _ = _cli(capsys, "log", "info", str(logs["error"]))
+    """`log info --json`: header and results as JSON, no samples."""
+    code, out, _ = _cli(capsys, "log", "info", str(logs["error"]), "--json")
     info = json.loads(out)
     assert code == 0 and info["status"] == "error"
     assert info["eval"]["task"] == "bad" and "replay" in info["eval"]
@@ -180,7 +180,7 @@ def test_info_finished_log(logs: dict[str, Path], capsys: pytest.CaptureFixture[
 def test_info_running_log_shows_progress(logs: dict[str, Path],
                                          capsys: pytest.CaptureFixture[str]) -> None:
     """A running log has no results yet; info shows how far it got."""
-    _, out, _ = _cli(capsys, "log", "info", str(logs["running"]))
+    _, out, _ = _cli(capsys, "log", "info", str(logs["running"]), "--json")
     info = json.loads(out)
     assert info["status"] == "started" and "results" not in info
     assert info["progress"] == {"completed_samples": 1, "errored_samples": 1,

@@ -12,6 +12,7 @@ from pathlib import Path
 from ..errors import UsageError
 from ..log import EvalSample, iter_lines, read_eval_log_header, read_eval_log_samples
 from ..log._listing import LogSummary, default_log_dir, summarize_log, summarize_logs
+from ._log_info import info_text
 
 TABLE_COLUMNS = ("created (UTC)", "task", "model", "status", "samples", "errors", "cost", "log")
 
@@ -68,10 +69,13 @@ def _row(summary: LogSummary) -> list[str]:
 
 def _info(args: argparse.Namespace) -> int:
     log = read_eval_log_header(args.log)
+    # No footer yet: say how far the run got instead of leaving results empty.
+    summary = summarize_log(args.log) if log.status == "started" else None
+    if not args.json:
+        print(info_text(log, summary))
+        return 0
     data = log.model_dump(mode="json", exclude_none=True, exclude={"samples"})
-    if log.status == "started":
-        # No footer yet: say how far the run got instead of leaving results empty.
-        summary = summarize_log(args.log)
+    if summary is not None:
         data["progress"] = {"completed_samples": summary.done,
                             "errored_samples": summary.errors, "total_samples": summary.total}
     print(json.dumps(data, indent=2))

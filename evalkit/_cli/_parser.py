@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from .. import __version__
+
 EXIT_CODES = """exit codes:
   0    every eval finished with status success
   1    an eval finished with status error (e.g. the fail_on_error threshold was passed)
@@ -30,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="evalkit", description="Evaluate language models; resume any run that stops.",
         epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"evalkit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = commands.add_parser("eval", help="run tasks against a model", epilog=EXIT_CODES,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -106,8 +109,10 @@ def _add_log_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     ls.add_argument("--status", choices=("started", "success", "error", "cancelled"),
                     help="only runs with this status (started: still running, or interrupted)")
     ls.add_argument("--json", action="store_true", help="JSON lines for scripts")
-    info = log_commands.add_parser("info", help="header and results, no samples decoded")
+    info = log_commands.add_parser("info", help="a summary of one run, no samples decoded")
     info.add_argument("log")
+    info.add_argument("--json", action="store_true",
+                      help="the whole header and footer as JSON, for scripts")
     dump = log_commands.add_parser("dump", help="every record as JSON lines (pipe to jq)")
     dump.add_argument("log")
     samples = log_commands.add_parser("samples", help="one line per sample")
