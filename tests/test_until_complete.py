@@ -6,6 +6,7 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
+import anyio
 import pytest
 from conftest import REPO, run_cli
 
@@ -156,3 +157,16 @@ def failing() -> Solver:
         raise RuntimeError("always")
 
     return solve
+
+
+def test_an_eval_the_user_cancelled_is_not_retried(log_dir: Path) -> None:
+    """retry_attempts never starts a round after the user cancelled the eval (Ctrl-C)."""
+    task = Task(dataset=[Sample(id=1, input="q")], solver=failing())
+    [first] = eval(task, model="mockllm/model", display="none")
+    cancelled = first.model_copy(update={"status": "cancelled"})  # as a Ctrl-C leaves it
+
+    [final] = anyio.run(lambda: _retry.retry_until_complete(
+        [cancelled], attempts=3, backoff=0, overrides={}, tasks=[task]))
+
+    assert final is cancelled
+    assert len(logs_in(log_dir)) == 1

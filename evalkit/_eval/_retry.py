@@ -71,7 +71,7 @@ async def eval_retry_async(
         logs_given = [read_eval_log_header(_path_of(ref)) for ref in refs]
         return await retry_until_complete(logs_given, attempts=None, backoff=backoff,
                                           overrides=overrides, models=[model] * len(refs),
-                                          wait_first=False)
+                                          right_after_run=False)
     results: list[EvalLog] = []
     for ref in refs:
         results.extend(await _retry_one(_path_of(ref), overrides, model=model))
@@ -86,7 +86,7 @@ async def retry_until_complete(
     overrides: dict[str, Any],
     tasks: Sequence[Task] | None = None,
     models: Sequence[str | Model | None] | None = None,
-    wait_first: bool = True,
+    right_after_run: bool = True,
 ) -> list[EvalLog]:
     """Retry ``logs`` in rounds until each is complete: every sample completed or
     failed ``max_attempts`` times across its lineage. ``attempts`` bounds the rounds
@@ -97,8 +97,10 @@ async def retry_until_complete(
     deterministic failure cannot stop it early. Only a provider abort (quota,
     auth: nothing more can run until it is fixed) makes the next round wait, for
     ``backoff`` seconds doubling per abort in a row, capped at ``BACKOFF_CAP``;
-    sample errors never wait. ``wait_first``: an abort in ``logs`` themselves
-    counts too (an in-process retry right after it, not one the user starts).
+    sample errors never wait. ``right_after_run``: ``logs`` were just written by
+    this process (``eval(retry_attempts=N)``), so their own abort makes the first
+    round wait, and a run the user cancelled is not retried; otherwise the user
+    named the logs and the first round starts at once.
 
     ``overrides`` are options over those in the logs; ``tasks``, when given, are
     the in-memory tasks of ``logs`` (same order), so tasks made without ``@task``
@@ -109,7 +111,9 @@ async def retry_until_complete(
     in_memory = dict(enumerate(tasks or []))
     given = {i: m for i, m in enumerate(models or []) if isinstance(m, Model)}
     pending = [i for i, log in enumerate(logs) if not _complete(log)]
-    aborted = wait_first and any(_aborted_by_provider(logs[i]) for i in pending)
+    if right_after_run and any(log.status == "cancelled" for log in logs):
+        return logs  # the user stopped the eval (Ctrl-C): do not start it again
+    aborted = right_after_run and any(_aborted_by_provider(logs[i]) for i in pending)
     rounds = aborts_in_a_row = 0
     while pending and (attempts is None or rounds < attempts):
         aborts_in_a_row = aborts_in_a_row + 1 if aborted else 0
@@ -124,7 +128,7 @@ async def retry_until_complete(
         unfinished = []
         for i in pending:
             # A log the user names must be retryable (exit 2 if not), as without rounds.
-            strict = rounds == 1 and not wait_first
+            strict = rounds == 1 and not right_after_run
             retried = await _retry_round(logs[i], overrides, in_memory.get(i), given.get(i),
                                          strict)
             if retried is None:
