@@ -18,17 +18,7 @@ from evalkit.dataset import Sample
 from evalkit.errors import UsageError
 from evalkit.log import read_eval_log_header
 
-TASK = '''
-import os
-from evalkit import Task, task
-from evalkit.dataset import Sample
-
-@task
-def seen(**args):
-    with open(os.environ["SEEN_FILE"], "a") as out:
-        out.write(repr(sorted(args.items())) + "\\n")
-    return Task(dataset=[Sample(id=1, input="a", target="a")])
-'''
+SEEN_TASK = (Path(__file__).parent / "retry_tasks" / "seen_args.py").read_text()
 
 TRICKY: list[Any] = [
     math.inf, -math.inf, 0.1 + 0.2, -0.0, 5e-324, 1.7976931348623157e308, 10**40, -(10**40),
@@ -81,7 +71,7 @@ def _header_line(path: Path) -> dict[str, Any]:
 
 def test_cli_task_args_round_trip_through_retry(tmp_path: Path) -> None:
     """-T inf/-inf/nan/Infinity, a large int and nested JSON reach the retry's task exactly."""
-    (tmp_path / "seen.py").write_text(TASK)
+    (tmp_path / "seen.py").write_text(SEEN_TASK)
     seen_file = tmp_path / "seen.txt"
     env = {"SEEN_FILE": str(seen_file)}
     args = ["-T", "x=inf", "-T", "y=-inf", "-T", "z=nan", "-T", "w=Infinity",
@@ -108,7 +98,7 @@ def test_cli_task_args_round_trip_through_retry(tmp_path: Path) -> None:
 
 def test_overflowing_number_is_refused_up_front(tmp_path: Path) -> None:
     """-T x=1e400 would silently become infinity: one line, exit 2, no log."""
-    (tmp_path / "seen.py").write_text(TASK)
+    (tmp_path / "seen.py").write_text(SEEN_TASK)
     done = run_cli("eval", "seen.py", "--model", "mockllm/model", "--display", "none",
                    "-T", "x=1e400", cwd=tmp_path, env={"SEEN_FILE": str(tmp_path / "s")})
     assert done.returncode == 2

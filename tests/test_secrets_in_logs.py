@@ -177,3 +177,39 @@ def test_lock_holder_command_is_masked(monkeypatch: pytest.MonkeyPatch) -> None:
     command = _lock._command_line()
     _assert_clean("the lock holder", command)
     assert command.startswith("evalkit eval t.py -M 'api_key=***'")
+
+
+SEEN_TASK = (Path(__file__).parent / "retry_tasks" / "seen_args.py").read_text()
+
+
+def test_task_arg_credentials_are_masked_and_given_again(tmp_path: Path) -> None:
+    """A -T URL with userinfo or a -T holding an env key is masked; the retry needs it
+    again with -T (and refuses -T for anything the log did not mask)."""
+    (tmp_path / "seen.py").write_text(SEEN_TASK)
+    seen = tmp_path / "seen.txt"
+    env = {"SEEN_FILE": str(seen), "OPENAI_API_KEY": ENV_KEY}
+    db_url = f"postgres://{ARG_USER}:{ARG_PASSWORD}@db.example/evals"
+    first = _evalkit(tmp_path, "eval", "seen.py", "--model", "mockllm/model", "--display",
+                     "none", "-T", f"db={db_url}", "-T", f"key={ENV_KEY}", "-T", "n=3", **env)
+    assert first.returncode == 0, first.stderr
+    _assert_clean("eval's terminal", first.stdout + first.stderr)
+    [log] = (tmp_path / "logs").glob("*.jsonl.zst")
+    _check_log_and_readers(tmp_path, log)
+
+    missing = _evalkit(tmp_path, "eval-retry", str(log), **env)
+    assert missing.returncode == 2
+    assert "task arg db (postgres://***@db.example/evals) held a credential" in missing.stderr
+    changed = _evalkit(tmp_path, "eval-retry", str(log), "-T", f"db={db_url}",
+                       "-T", f"key={ENV_KEY}", "-T", "n=4", **env)
+    assert changed.returncode == 2
+    assert "-T n: a retry rebuilds the task with the arguments in its log" in changed.stderr
+
+    again = _evalkit(tmp_path, "eval-retry", str(log), "-T", f"db={db_url}",
+                     "-T", f"key={ENV_KEY}", "--display", "none", **env)
+    assert again.returncode == 0, again.stderr
+    assert "task arg db (postgres://***@db.example/evals): using the value given with -T db" \
+        in again.stderr
+    first_args, retry_args = seen.read_text().splitlines()
+    assert first_args == retry_args
+    [new] = set((tmp_path / "logs").glob("*.jsonl.zst")) - {log}
+    _check_log_and_readers(tmp_path, new)

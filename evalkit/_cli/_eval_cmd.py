@@ -60,6 +60,8 @@ def eval_retry_command(args: argparse.Namespace) -> int:
     from .._eval._sync import run_sync
 
     options = run_options(args)
+    if args.task_args:  # only a credential the log masked (see docs/retry.md)
+        options["task_args"] = parse_assignments(args.task_args, "-T")
     if args.max_attempts is not None:
         options["max_attempts"] = args.max_attempts
     try:

@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 epilog=EXIT_CODES,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     retry.add_argument("logs", nargs="+", metavar="LOG")
+    retry.add_argument("-T", dest="task_args", action="append", metavar="KEY=VALUE",
+                       help="a task argument the log masked as a credential, given again")
     retry.add_argument("--until-complete", action="store_true",
                        help="retry in rounds until every sample completed or failed "
                        "--max-attempts times")

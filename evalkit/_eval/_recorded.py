@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from .._util._exact import NotRecordable, decode, encode
@@ -41,11 +42,13 @@ def recorded_fields(task: Task, config: EvalConfig) -> dict[str, Any]:
     """The header fields saying how to run ``task`` again: exact, and without credentials."""
     origin = task.origin
     where = f"task {task.display_name!r}"
+    # Known credentials: the model's, and credential-named environment variables.
     secrets = secret_values({"model_args": config.model_args,
                              "model_base_url": config.model_base_url or ""})
     return {
-        "task_args": _exact_task_args(origin.args if origin else {}, where),
-        "model_args": recorded_model_args(config.model_args),
+        "task_args": {name: redact_data(value, secrets, by_name=False) for name, value
+                      in _exact_task_args(origin.args if origin else {}, where).items()},
+        "model_args": recorded_model_args(config.model_args, secrets),
         "model_base_url": redact_url(config.model_base_url),
         "generate_config": _exact(config.generate_config.model_dump(exclude_none=True),
                                   "generate_config"),
@@ -71,7 +74,7 @@ def _exact(values: dict[str, Any], kind: str) -> dict[str, Any]:
         raise UsageError(f"{exc}; give a plain value") from None
 
 
-def recorded_model_args(args: dict[str, Any]) -> dict[str, Any]:
+def recorded_model_args(args: dict[str, Any], secrets: Iterable[str] = ()) -> dict[str, Any]:
     """Model args as the header holds them: credentials masked as ``***``, URL
     userinfo masked, values a log cannot hold (callables, objects) as ``<type>``."""
     recorded: dict[str, Any] = {}
@@ -80,15 +83,34 @@ def recorded_model_args(args: dict[str, Any]) -> dict[str, Any]:
             recorded[key] = REDACTED
             continue
         try:
-            recorded[key] = encode(redact_data(value), key)
+            recorded[key] = encode(redact_data(value, secrets), key)
         except NotRecordable:
             recorded[key] = f"<{type(value).__name__}>"
     return recorded
 
 
-def task_args_of(spec: EvalSpec) -> dict[str, Any]:
-    """The task args recorded in ``spec``, as the run passed them."""
-    return {name: decode(value) for name, value in spec.task_args.items()}
+def task_args_of(spec: EvalSpec, given: dict[str, Any], log: str) -> dict[str, Any]:
+    """The task args recorded in ``spec``, as the run passed them. A masked credential
+    is taken from ``given`` (``eval-retry -T``); any other arg must stay as recorded:
+    a retry that changed one would mix two configurations in one log."""
+    args = {name: decode(value) for name, value in spec.task_args.items()}
+    for name, value in given.items():
+        if name in args and is_redacted(spec.task_args[name]):
+            _say(f"task arg {name} ({_shown(spec.task_args[name])}): using the value given "
+                 f"with -T {name}")
+        elif name not in args or args[name] != value:
+            raise RetryError(
+                f"-T {name}: a retry rebuilds the task with the arguments in its log, and "
+                f"takes again only a credential the log masked; run a new eval to change {name}"
+            )
+        args[name] = value
+    for name, value in spec.task_args.items():
+        if is_redacted(value) and name not in given:
+            raise RetryError(
+                f"task arg {name} ({_shown(value)}) held a credential, which logs never "
+                f"record; pass it again: evalkit eval-retry {log} -T {name}=... "
+                f"(eval_retry(..., task_args={{{name!r}: ...}}))")
+    return args
 
 
 def config_from_spec(spec: EvalSpec) -> EvalConfig:

@@ -218,7 +218,7 @@ async def _retry_one(
     lineages = [(path.parent, spec.task_id, spec.task),
                 (Path(config.log_dir or path.parent), spec.task_id, spec.task)]
     with hold_lineages(lineages):
-        task = task or rebuild_task(spec)
+        task = task or rebuild_task(spec, config.task_args, shlex.quote(str(path)))
         plan = plan_retry(path, spec, task, config)
         plan.model = bound_model(model, config)
         if not whole_round:
@@ -229,8 +229,10 @@ async def _retry_one(
         return await execute([plan], config.model_copy(update={"continue_on_fail": True}))
 
 
-def rebuild_task(spec: EvalSpec) -> Task:
-    """Import the task file recorded in ``spec`` and call the task with its args."""
+def rebuild_task(spec: EvalSpec, task_args: dict[str, Any] | None = None, log: str = "LOG",
+                 ) -> Task:
+    """Import the task file recorded in ``spec`` and call the task with its args (a
+    credential the log masked taken from ``task_args``)."""
     name = spec.task_registry_name
     if name is None:
         raise RetryError(
@@ -251,6 +253,7 @@ def rebuild_task(spec: EvalSpec) -> Task:
             "no longer exists; put it back, or run eval-retry from the directory the eval "
             "was started in"
         )
+    args = task_args_of(spec, task_args or {}, log)
     problems = []
     for candidate in existing:
         try:
@@ -259,7 +262,7 @@ def rebuild_task(spec: EvalSpec) -> Task:
             problems.append(str(exc))
             continue
         try:
-            return function(**task_args_of(spec))
+            return function(**args)
         except UsageError as exc:
             raise RetryError(f"cannot rebuild task {spec.task!r} with the arguments in the "
                              f"log: {exc}") from exc

@@ -73,15 +73,16 @@ def is_redacted(value: Any) -> bool:
     return False
 
 
-def redact_data(value: Any) -> Any:
-    """``value`` with credential-named entries (at any depth) and URL userinfo masked."""
+def redact_data(value: Any, literals: Iterable[str] = (), *, by_name: bool = True) -> Any:
+    """``value`` with URL userinfo masked, a text holding one of ``literals`` masked
+    whole, and (``by_name``) credential-named entries at any depth masked."""
     if isinstance(value, str):
-        return redact_url(value)
+        return REDACTED if any(secret in value for secret in literals) else redact_url(value)
     if isinstance(value, list):
-        return [redact_data(item) for item in value]
+        return [redact_data(item, literals, by_name=by_name) for item in value]
     if isinstance(value, dict):
-        return {key: REDACTED if isinstance(key, str) and is_secret_name(key) and item
-                else redact_data(item) for key, item in value.items()}
+        return {key: REDACTED if by_name and isinstance(key, str) and is_secret_name(key) and item
+                else redact_data(item, literals, by_name=by_name) for key, item in value.items()}
     return value
 
 
