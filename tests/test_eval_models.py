@@ -10,7 +10,7 @@ from conftest import run_cli
 from evalkit import Task, eval, eval_retry, task
 from evalkit.dataset import Sample
 from evalkit.errors import RetryError, UsageError
-from evalkit.log import list_eval_logs, read_eval_log_header, read_eval_log_samples
+from evalkit.log import iter_lines, list_eval_logs, read_eval_log_header, read_eval_log_samples
 from evalkit.model import ChatMessage, get_model
 from evalkit.scorer import match
 
@@ -130,3 +130,21 @@ def test_retrying_a_callable_model_arg_says_to_pass_the_model_again(log_dir: Pat
     assert retried.status == "success"
     assert _completions(retried.location) == {1: "2", 2: "4", 3: "6"}
     assert retried.eval.model_args == {"custom_outputs": "<function>"}
+
+
+def test_runs_waiting_for_a_task_slot_record_their_own_start(log_dir: Path) -> None:
+    """With one task at a time, each model's run starts when the previous one ended."""
+    first, second = eval(_doubling(), model=["mockllm/a", "mockllm/b"], max_tasks=1,
+                         model_args={"delay": 0.01}, display="none")
+    assert first.stats is not None and second.stats is not None
+    assert first.stats.completed_at is not None and second.stats.started_at is not None
+    assert second.stats.started_at >= first.stats.completed_at
+
+
+def test_a_model_objects_api_key_is_not_recorded(log_dir: Path) -> None:
+    """get_model(..., api_key=...) runs with its key; the log never holds it."""
+    secret = "sk-model-object-SECRET-1234"
+    model = get_model("mockllm/model", api_key=secret, custom_outputs=["2", "4", "6"])
+    [log] = eval(_doubling(), model=model, max_samples=1, display="none")
+    assert log.status == "success"
+    assert not any(secret.encode() in line for line in iter_lines(str(log.location)))

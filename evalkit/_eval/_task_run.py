@@ -72,6 +72,9 @@ class TaskRun:
         self.stop("fatal")
 
     async def run(self) -> EvalLog:
+        # Now, not when the run was planned: with --max-tasks 1 (and a task per model)
+        # the later runs wait for a slot, and that wait is not their run time.
+        self._started = utc_now()
         self.progress.start()
         try:
             with LogWriter(self.plan.path) as writer:
