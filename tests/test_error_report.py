@@ -53,6 +53,7 @@ def test_rate_limits_then_bad_requests_show_the_request_error(tmp_path: Path) ->
         server.inject_always(Fault.http(400, "prompt is too long: 9999 tokens"))
         code, output = _eval(tmp_path, server.openai_base_url, "--display", "plain")
     assert code == 0, output
+    assert "(last: HTTP 429 rate limited)" in output  # the plain status line
     lines = [line for line in output.splitlines() if line.startswith("  ")]
     assert len(lines) == 1, output
     assert lines[0].startswith("  2 samples (model, ")
