@@ -9,6 +9,7 @@ message, a retried lineage, a run still going, and a damaged file.
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from evalkit._transcript import LimitEvent, ModelEvent, ScoreEvent, ToolEvent
@@ -170,7 +171,8 @@ def write_demo_logs(directory: Path, big: int = 250) -> dict[str, Path]:
     big_spec = make_spec("arithmetic", big, created="2026-11-29T08:00:00+00:00")
     many = [agent_sample(n, correct=n % 3 != 0) for n in range(1, big + 1)]
     logs["big"] = write_log(directory, big_spec, many, footer_for(many, big))
-    running = make_spec("sweep", 40, created="2026-12-01T12:00:00+00:00")
+    three_minutes_ago = datetime.now(timezone.utc) - timedelta(minutes=3)  # for a sensible ETA
+    running = make_spec("sweep", 40, created=three_minutes_ago.isoformat())
     logs["running"] = write_log(directory, running, [agent_sample(n) for n in range(1, 13)], None)
     return logs
 

@@ -165,6 +165,7 @@ def create_app(log_dir: str | Path, *, poll_seconds: float = 2.0,
     routes = [
         Route("/", viewer.page),
         Route("/logs/{rest:path}", viewer.page),
+        Route("/favicon.ico", lambda request: Response(status_code=204)),
         Route("/api/config", viewer.config),
         Route("/api/logs", viewer.logs),
         Route("/api/logs/{rest:path}", viewer.api_log),

@@ -24,8 +24,13 @@ function h(tag, attrs, ...children) {
   return node;
 }
 
+// Replaces node's children; arrays are flattened, null/false (nothing to show) skipped.
+function fill(node, ...children) {
+  node.replaceChildren(...children.flat(Infinity).filter((child) => child));
+}
+
 function show(...nodes) {
-  app.replaceChildren(...nodes);
+  fill(app, ...nodes);
 }
 
 function text(value) {
@@ -69,8 +74,11 @@ function problem(message) {
   return message ? h("div", { class: "problem", role: "alert" }, message) : null;
 }
 
+// A two-column table of an object's fields; fields with no value are left out.
 function keyValues(object) {
-  const rows = Object.entries(object || {}).map(([key, value]) =>
+  const present = ([, value]) => value !== null && value !== undefined && value !== "" &&
+    !(Array.isArray(value) && !value.length);
+  const rows = Object.entries(object || {}).filter(present).map(([key, value]) =>
     h("tr", {}, h("th", {}, key),
       h("td", {}, typeof value === "object" && value !== null
         ? h("pre", {}, pretty(value)) : text(value))));
@@ -164,12 +172,12 @@ function metricsText(row) {
 
 function logRow(row) {
   return h("tr", { "data-log": row.name, class: row.problem ? "bad" : null },
-    h("td", {}, when(row.created)),
+    h("td", { class: "created" }, when(row.created)),
     h("td", {}, row.task || "?"),
     h("td", {}, row.model || "?"),
     h("td", { class: "status" }, badge(row.status, row.running)),
     progressCell(row),
-    h("td", { class: "num errored" }, row.counts.errored),
+    h("td", { class: row.counts.errored ? "num errored" : "num" }, row.counts.errored),
     h("td", { class: "num" }, row.counts.limited),
     h("td", { class: "num" }, row.counts.cancelled),
     h("td", {}, metricsText(row)),
@@ -332,7 +340,7 @@ async function sampleTable(name, holder) {
   const page = await getJSON(`${apiPath(name)}/samples?${params}`);
   const rerender = (change) => {
     setTableState({ ...tableState(), ...change });
-    sampleTable(name, holder).catch((error) => holder.replaceChildren(problem(error.message)));
+    sampleTable(name, holder).catch((error) => fill(holder, problem(error.message)));
   };
   const columns = [["id", "id"], ["epoch", "epoch"], ["score", "score"], ["outcome", "outcome / error"],
     [null, "limit"], ["tokens", "tokens"], ["time", "time"], [null, "attempts"]];
@@ -354,7 +362,7 @@ async function sampleTable(name, holder) {
     h("button", { disabled: state.page === 0, onclick: () => rerender({ page: state.page - 1 }) }, "‹ previous"),
     h("span", { class: "range" }, `${first}–${last} of ${page.total} · page ${state.page + 1} of ${pages}`),
     h("button", { disabled: last >= page.total, onclick: () => rerender({ page: state.page + 1 }) }, "next ›"));
-  holder.replaceChildren(
+  fill(holder, 
     h("div", { class: "controls" }, h("label", {}, "show ", outcome), h("label", {}, "score = ", score), pager),
     problem(page.problem),
     h("table", { class: "grid samples" }, h("thead", {}, h("tr", {}, head)),
@@ -387,17 +395,25 @@ function content(value) {
   return h("pre", { class: "content" }, pretty(value));
 }
 
+// A tool call as the model wrote it: function(arguments), on one line when short.
+function callNode(fn, args) {
+  const oneLine = JSON.stringify(args);
+  const shown = oneLine.length <= 80 ? oneLine : JSON.stringify(args, null, 2);
+  return h("div", { class: "tool-call" }, h("span", { class: "fn" }, `${fn}(`), h("pre", {}, shown),
+    h("span", { class: "fn" }, ")"));
+}
+
 function toolCalls(calls) {
   if (!calls || !calls.length) return null;
   return h("div", { class: "tool-calls" }, calls.map((call) =>
-    h("div", { class: "tool-call" }, h("span", { class: "fn" }, `${call.function}(`),
-      h("pre", {}, JSON.stringify(call.arguments, null, 2)), h("span", { class: "fn" }, ")"),
+    h("div", {}, callNode(call.function, call.arguments),
       call.parse_error ? h("div", { class: "problem small" }, `arguments did not parse: ${call.parse_error}`) : null,
       h("span", { class: "muted small" }, ` id ${call.id}`))));
 }
 
 function message(m) {
-  const label = m.role === "tool" ? `tool ${m.function || ""}`.trim() : m.role;
+  const role = m.role.charAt(0).toUpperCase() + m.role.slice(1);
+  const label = m.role === "tool" && m.function ? `${role}: ${m.function}` : role;
   return h("div", { class: `message ${m.role}`, "data-role": m.role },
     h("div", { class: "role" }, label, m.tool_call_id ? h("span", { class: "muted small" }, ` for ${m.tool_call_id}`) : null),
     m.content !== "" ? content(m.content) : null,
@@ -415,8 +431,7 @@ function eventNode(event, start) {
     event.output !== null && event.output !== undefined ? collapsible("output", content(event.output), true) : null,
     event.raw ? collapsible(`raw output${event.truncated ? " (truncated)" : ""}`, content(event.raw), false) : null];
   } else if (event.event === "tool") {
-    body = [h("div", { class: "tool-call" }, h("span", { class: "fn" }, `${event.function}(`),
-      h("pre", {}, JSON.stringify(event.arguments, null, 2)), h("span", { class: "fn" }, ")")),
+    body = [callNode(event.function, event.arguments),
     event.result !== null && event.result !== undefined ? collapsible("result", content(event.result), true) : null,
     event.error ? h("div", { class: "problem small" }, event.error) : null,
     h("span", { class: "muted small" }, `took ${seconds(event.duration)}`)];
