@@ -16,7 +16,14 @@ from urllib.parse import urlsplit
 
 import pytest
 from conftest import REPO, run_cli
-from view_fixtures import agent_sample, make_spec, write_corrupt_log, write_demo_logs, write_log
+from view_fixtures import (
+    agent_sample,
+    footer_for,
+    make_spec,
+    write_corrupt_log,
+    write_demo_logs,
+    write_log,
+)
 
 
 def require_viewer() -> None:
@@ -267,3 +274,26 @@ def test_cli_serves_on_loopback_and_stops_cleanly_on_ctrl_c(demo: dict[str, Path
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_a_sample_after_a_corrupt_frame_is_still_found(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Frames are searched one by one: a damaged one is reported, later ones still read."""
+    from evalkit._view._samples import find_sample_line
+    from evalkit.log import _writer
+    from evalkit.log._index import read_index
+
+    monkeypatch.setattr(_writer, "ROLL_BYTES", 4000)  # a new sample frame every few samples
+    samples = [agent_sample(n) for n in range(1, 31)]
+    path = write_log(tmp_path, make_spec("frames", 30), samples, footer_for(samples, 30))
+    with path.open("rb") as handle:
+        frames = (read_index(handle, path.stat().st_size) or {})["frames"]
+    assert len(frames) > 3
+    data = bytearray(path.read_bytes())
+    first = frames[0]["offset"]
+    data[first + 20:first + 60] = bytes(40)  # inside the first sample frame
+    path.write_bytes(bytes(data))
+    line, problem = find_sample_line(path, "30", 1)
+    assert line is not None and json.loads(line)["id"] == 30 and problem is None
+    line, problem = find_sample_line(path, "1", 1)
+    assert line is None and problem is not None and "frame 1" in problem

@@ -8,19 +8,20 @@ from typing import Any
 
 from ..errors import LogError
 from ..log import read_eval_log_header
-from ._overview import header_only, overview_of
+from ._overview import header_only, overview_from, overview_of
 
 
 def detail_of(name: str, path: Path) -> dict[str, Any]:
     """What the log page shows above the sample table; never raises for a bad log."""
-    overview = overview_of(name, path).as_dict()
     try:
         log = read_eval_log_header(path)
     except LogError as exc:
+        overview = overview_of(name, path).as_dict()
         spec = header_only(path)
         return {"overview": overview, "eval": _plain(spec.model_dump(mode="json"))
                 if spec else None, "results": None, "stats": None, "error": None,
                 "problem": str(exc)}
+    overview = overview_from(name, path, log).as_dict()
     data = log.model_dump(mode="json", exclude={"samples"})
     return {"overview": overview, "eval": _plain(data["eval"]), "results": _plain(data["results"]),
             "stats": _plain(data["stats"]), "error": data["error"],

@@ -65,11 +65,16 @@ class LogOverview:
 
 def overview_of(name: str, path: Path) -> LogOverview:
     """The row of one log; never raises for a bad log (the row says what is wrong)."""
-    modified = path.stat().st_mtime
     try:
         log = read_eval_log_header(path)
     except LogError as exc:
-        return _unreadable(name, path, modified, str(exc))
+        return _unreadable(name, path, path.stat().st_mtime, str(exc))
+    return overview_from(name, path, log)
+
+
+def overview_from(name: str, path: Path, log: EvalLog) -> LogOverview:
+    """The row of a log whose header and footer were read into ``log``."""
+    modified = path.stat().st_mtime
     row = _from_spec(name, log.eval, log.status, modified)
     if log.results is not None:
         _add_results(row, log)

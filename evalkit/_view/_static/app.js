@@ -340,6 +340,8 @@ async function sampleTable(name, holder) {
   const page = await getJSON(`${apiPath(name)}/samples?${params}`);
   const rerender = (change) => {
     setTableState({ ...tableState(), ...change });
+    // A first sort or filter of a big log reads every sample: say so while it does.
+    for (const range of holder.querySelectorAll(".range")) range.textContent = "reading the samples…";
     sampleTable(name, holder).catch((error) => fill(holder, problem(error.message)));
   };
   const columns = [["id", "id"], ["epoch", "epoch"], ["score", "score"], ["outcome", "outcome / error"],
