@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from view_fixtures import XSS, write_corrupt_log, write_demo_logs
+from view_fixtures import GATED_TASK, XSS, write_corrupt_log, write_demo_logs
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -175,33 +175,6 @@ def test_traversal_in_a_page_address_is_refused(page: Page, served: str) -> None
     assert response is not None and response.status == 404
     expect(page.locator("body")).to_contain_text("No such log")
     assert "root:" not in page.content()
-
-
-GATED_TASK = '''
-from pathlib import Path
-
-import anyio
-
-from evalkit import Task, task
-from evalkit.dataset import Sample
-from evalkit.solver import generate, solver
-
-
-@solver
-def gated():
-    async def solve(state, generate):
-        # Samples after the second wait until the test opens the gate.
-        while int(state.sample_id) > 2 and not Path(GATE).exists():
-            await anyio.sleep(0.05)
-        return await generate(state)
-    return solve
-
-
-@task
-def gated_task():
-    samples = [Sample(id=n, input=f"question {n}", target="x") for n in range(1, 6)]
-    return Task(dataset=samples, solver=[gated()], fail_on_error=False)
-'''
 
 
 def test_logs_page_follows_a_running_eval_without_reload(page: Page, browser: Any,

@@ -9,6 +9,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import REPO, run_cli
 from view_fixtures import (
+    GATED_TASK,
     agent_sample,
     footer_for,
     make_spec,
@@ -297,3 +300,40 @@ def test_a_sample_after_a_corrupt_frame_is_still_found(tmp_path: Path,
     assert line is not None and json.loads(line)["id"] == 30 and problem is None
     line, problem = find_sample_line(path, "1", 1)
     assert line is None and problem is not None and "frame 1" in problem
+
+
+def test_eval_view_serves_the_log_directory_while_the_run_goes(tmp_path: Path) -> None:
+    """`evalkit eval --view` prints a URL whose logs page shows the run while it runs."""
+    log_dir, gate = tmp_path / "logs", tmp_path / "gate"
+    task_file = tmp_path / "gated.py"
+    task_file.write_text(GATED_TASK.replace("GATE", repr(str(gate))))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "evalkit", "eval", str(task_file), "--model", "mockllm/model",
+         "--log-dir", str(log_dir), "--display", "none", "--max-samples", "5", "--view"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        line = process.stderr.readline()
+        assert "watch this run at http://127.0.0.1:" in line, line
+        port = urlsplit(line.split(" at ")[1].strip()).port
+        rows = _wait_for_rows(port, lambda rows: rows and rows[0]["counts"]["done"] == 2)
+        assert rows[0]["status"] == "started" and rows[0]["running"] is True
+        gate.touch()
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def _wait_for_rows(port: int | None, done: Any, seconds: float = 30) -> Any:
+    """Ask /api/logs until ``done(rows)`` (the run is in another process: nothing to await)."""
+    deadline, pause = time.monotonic() + seconds, threading.Event()
+    while True:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request("GET", "/api/logs")
+        rows = json.loads(connection.getresponse().read())["logs"]
+        connection.close()
+        if done(rows) or time.monotonic() > deadline:
+            return rows
+        pause.wait(0.1)

@@ -43,6 +43,35 @@ XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
 T0 = 1_790_000_000.0
 
 
+# A task whose samples after the second wait for the file GATE: a run that
+# stays "running" until the test lets it finish.
+GATED_TASK = '''
+from pathlib import Path
+
+import anyio
+
+from evalkit import Task, task
+from evalkit.dataset import Sample
+from evalkit.solver import generate, solver
+
+
+@solver
+def gated():
+    async def solve(state, generate):
+        # Samples after the second wait until the test opens the gate.
+        while int(state.sample_id) > 2 and not Path(GATE).exists():
+            await anyio.sleep(0.05)
+        return await generate(state)
+    return solve
+
+
+@task
+def gated_task():
+    samples = [Sample(id=n, input=f"question {n}", target="x") for n in range(1, 6)]
+    return Task(dataset=samples, solver=[gated()], fail_on_error=False)
+'''
+
+
 def make_spec(task: str, samples: int, *, run: int = 1, retry_of: str | None = None,
               created: str = "2026-11-30T09:00:00+00:00") -> EvalSpec:
     """A header like the runner writes, for ``samples`` samples of ``task``."""

@@ -45,6 +45,7 @@ def eval_command(args: argparse.Namespace) -> int:
 
     options = run_options(args)
     options["task_args"] = parse_assignments(args.task_args, "-T")
+    _watch_if_asked(args)
     return exit_code(eval(args.tasks, model=model_names(args.model), **options))
 
 
@@ -62,6 +63,7 @@ def eval_retry_command(args: argparse.Namespace) -> int:
     options = run_options(args)
     if args.task_args:  # only a credential the log masked (see docs/retry.md)
         options["task_args"] = parse_assignments(args.task_args, "-T")
+    _watch_if_asked(args)
     if args.max_attempts is not None:
         options["max_attempts"] = args.max_attempts
     try:
@@ -70,6 +72,13 @@ def eval_retry_command(args: argparse.Namespace) -> int:
     except RetryInterrupted:
         return 130  # Ctrl-C between --until-complete rounds; the resume command was printed
     return exit_code(logs)
+
+
+def _watch_if_asked(args: argparse.Namespace) -> None:
+    if args.view:
+        from ._view_cmd import watch_while_running
+
+        watch_while_running(args.log_dir)
 
 
 def exit_code(logs: Sequence[EvalLog]) -> int:

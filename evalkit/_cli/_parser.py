@@ -101,6 +101,8 @@ def _add_run_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--log-dir", help="where logs go (default $EVALKIT_LOG_DIR or ./logs)")
     sub.add_argument("--display", choices=("rich", "plain", "none"), default=None)
     sub.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    sub.add_argument("--view", action="store_true",
+                     help="serve `evalkit view` of the log directory while this runs")
 
 
 def _add_log_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
