@@ -166,7 +166,7 @@ def test_a_damaged_log_says_what_could_not_be_read(page: Page, served: str,
     """The log page of a corrupt file shows its header and a visible problem."""
     page.goto(f"{served}logs/{demo['corrupt'].name}")
     expect(page.locator("h1")).to_contain_text("damaged")
-    expect(page.locator("#samples .problem")).to_contain_text("corrupt")
+    expect(page.locator("#samples .problem")).to_contain_text("damaged")
 
 
 def test_traversal_in_a_page_address_is_refused(page: Page, served: str) -> None:

@@ -150,8 +150,11 @@ def test_a_damaged_log_shows_what_is_readable_and_says_what_is_not(
     detail = get_json(server, f"/api/logs/{name}")
     assert detail["eval"]["task"] == "damaged"
     page = get_json(server, f"/api/logs/{name}/samples")
-    assert "corrupt" in page["problem"]
-    assert page["total"] < 200
+    assert "damaged" in page["problem"] and "lost" in page["problem"]
+    assert 150 < page["total"] < 200 and len(page["rows"]) == 100
+    ranked = get_json(server, f"/api/logs/{name}/samples?sort=id&desc=1")
+    assert "damaged" in ranked["problem"] and ranked["total"] == page["total"]
+    assert ranked["rows"][0]["id"] == 200
 
 
 def test_a_log_cut_before_its_header_gets_a_row_saying_so(server: ViewServer,
@@ -290,7 +293,9 @@ def test_a_sample_after_a_corrupt_frame_is_still_found(tmp_path: Path,
     samples = [agent_sample(n) for n in range(1, 31)]
     path = write_log(tmp_path, make_spec("frames", 30), samples, footer_for(samples, 30))
     with path.open("rb") as handle:
-        frames = (read_index(handle, path.stat().st_size) or {})["frames"]
+        index = read_index(handle, path.stat().st_size)
+    assert index is not None
+    frames = index.frames
     assert len(frames) > 3
     data = bytearray(path.read_bytes())
     first = frames[0]["offset"]
@@ -337,3 +342,31 @@ def _wait_for_rows(port: int | None, done: Any, seconds: float = 30) -> Any:
         if done(rows) or time.monotonic() > deadline:
             return rows
         pause.wait(0.1)
+
+
+def test_damage_reports_reach_the_request_that_met_them(demo: dict[str, Path]) -> None:
+    """Reads in two threads each get their own damage reports; others still warn."""
+    from evalkit._view._damage import collecting
+    from evalkit.errors import LogDamageWarning
+    from evalkit.log import iter_sample_lines
+
+    reports: dict[str, list[str]] = {}
+    both_reading = threading.Barrier(2)
+
+    def read(role: str) -> None:
+        with collecting() as damage:
+            both_reading.wait(timeout=30)
+            for _ in iter_sample_lines(demo[role]):
+                pass
+        reports[role] = damage
+
+    threads = [threading.Thread(target=read, args=(role,)) for role in ("corrupt", "big")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(reports["corrupt"]) == 1 and "damaged" in reports["corrupt"][0]
+    assert reports["big"] == []
+    with pytest.warns(LogDamageWarning):
+        for _ in iter_sample_lines(demo["corrupt"]):
+            pass

@@ -25,6 +25,7 @@ from evalkit.log import (
     EvalSpec,
     EvalStats,
     LogWriter,
+    _writer,
     log_file_name,
 )
 from evalkit.model import (
@@ -207,10 +208,15 @@ def write_demo_logs(directory: Path, big: int = 250) -> dict[str, Path]:
 
 
 def write_corrupt_log(directory: Path) -> Path:
-    """A finished log with bytes flipped in the middle of its sample frame."""
+    """A finished log of 200 samples in many small frames, one of them damaged."""
     spec = make_spec("damaged", 200, created="2026-11-28T08:00:00+00:00")
     samples = [agent_sample(n) for n in range(1, 201)]
-    path = write_log(directory, spec, samples, footer_for(samples, 200))
+    roll = _writer.ROLL_BYTES
+    _writer.ROLL_BYTES = 20_000  # about ten samples a frame, so most frames stay intact
+    try:
+        path = write_log(directory, spec, samples, footer_for(samples, 200))
+    finally:
+        _writer.ROLL_BYTES = roll
     data = bytearray(path.read_bytes())
     middle = len(data) // 2
     data[middle:middle + 64] = bytes(64)

@@ -8,11 +8,19 @@ from typing import Any
 
 from ..errors import LogError
 from ..log import read_eval_log_header
+from ._damage import collecting, joined
 from ._overview import header_only, overview_from, overview_of
 
 
 def detail_of(name: str, path: Path) -> dict[str, Any]:
     """What the log page shows above the sample table; never raises for a bad log."""
+    with collecting() as damage:
+        detail = _detail(name, path)
+    detail["problem"] = joined(detail["problem"], damage)
+    return detail
+
+
+def _detail(name: str, path: Path) -> dict[str, Any]:
     try:
         log = read_eval_log_header(path)
     except LogError as exc:

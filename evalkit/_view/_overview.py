@@ -20,6 +20,7 @@ from typing import Any
 
 from ..errors import LogError
 from ..log import EvalLog, EvalSpec, iter_lines, iter_sample_lines, read_eval_log_header
+from ._damage import collecting, joined
 
 RUNNING_SECONDS = 60.0
 """A footerless log written to within this many seconds counts as running."""
@@ -65,11 +66,15 @@ class LogOverview:
 
 def overview_of(name: str, path: Path) -> LogOverview:
     """The row of one log; never raises for a bad log (the row says what is wrong)."""
-    try:
-        log = read_eval_log_header(path)
-    except LogError as exc:
-        return _unreadable(name, path, path.stat().st_mtime, str(exc))
-    return overview_from(name, path, log)
+    with collecting() as damage:
+        try:
+            log = read_eval_log_header(path)
+        except LogError as exc:
+            row = _unreadable(name, path, path.stat().st_mtime, str(exc))
+        else:
+            row = overview_from(name, path, log)
+    row.problem = joined(row.problem, damage)
+    return row
 
 
 def overview_from(name: str, path: Path, log: EvalLog) -> LogOverview:

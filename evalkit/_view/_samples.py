@@ -25,6 +25,7 @@ import pydantic_core
 from ..errors import LogError
 from ..log import iter_sample_lines
 from ..log._lazy import LazySamples
+from ._damage import collecting, joined
 from ._seek import find_line
 
 PAGE_SIZE = 100
@@ -131,10 +132,13 @@ def page_in_file_order(path: Path, query: Query) -> Page:
     from a finished log's index (O(1)), else from counting the lines. Damage
     after the page is reported when a page, sort or filter reaches it.
     """
-    lines = _Guarded(iter_sample_lines(path))
-    rows = [row_of(line) for line in islice(lines, query.offset, query.offset + query.limit)]
-    if lines.problem is not None:
-        return Page(rows, lines.seen, lines.problem)
+    with collecting() as damage:
+        lines = _Guarded(iter_sample_lines(path))
+        rows = [row_of(line) for line in islice(lines, query.offset, query.offset + query.limit)]
+        if damage or lines.problem:  # the index's count includes what was lost: count
+            for _ in lines:
+                pass
+            return Page(rows, lines.seen, joined(lines.problem, damage))
     return Page(rows, len(LazySamples(path)))
 
 
@@ -161,9 +165,11 @@ class _Guarded:
 
 def build_table(path: Path) -> tuple[list[SampleRow], str | None]:
     """Every sample's row, in one streaming pass, and what stopped it early."""
-    lines = _Guarded(iter_sample_lines(path))
-    shared: dict[tuple[Any, ...], dict[str, Any]] = {}
-    return [_sharing_scores(row_of(line), shared) for line in lines], lines.problem
+    with collecting() as damage:
+        lines = _Guarded(iter_sample_lines(path))
+        shared: dict[tuple[Any, ...], dict[str, Any]] = {}
+        rows = [_sharing_scores(row_of(line), shared) for line in lines]
+    return rows, joined(lines.problem, damage)
 
 
 def _sharing_scores(row: SampleRow, shared: dict[tuple[Any, ...], dict[str, Any]]) -> SampleRow:

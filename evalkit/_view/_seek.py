@@ -12,13 +12,13 @@ the reader.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import zstandard
 
 from ..errors import LogError
 from ..log import iter_sample_lines
 from ..log._index import read_index
+from ._damage import collecting, joined
 
 _SAMPLE_START = b'{"type":"sample"'
 
@@ -50,20 +50,19 @@ def _sample_frames(path: Path) -> list[tuple[int, int]] | None:
     """``(start, end)`` byte spans of the sample frames, from a finished log's index."""
     try:
         with path.open("rb") as handle:
-            index: dict[str, Any] | None = read_index(handle, path.stat().st_size)
+            index = read_index(handle, path.stat().st_size)
     except (OSError, ValueError):
         return None
-    frames, footer = (index.get("frames"), index.get("footer")) if index else (None, None)
-    if not isinstance(frames, list) or not isinstance(footer, int):
+    if index is None:
         return None
     starts: list[int] = []
-    for frame in frames:
+    for frame in index.frames:
         start = frame.get("offset") if isinstance(frame, dict) else None
         if not isinstance(start, int):
             return None
         starts.append(start)
     # Sample frames follow each other; the footer frame comes right after the last.
-    return list(zip(starts, [*starts[1:], footer], strict=True))
+    return list(zip(starts, [*starts[1:], index.footer], strict=True))
 
 
 def _line_in(data: bytes, prefixes: tuple[bytes, ...]) -> bytes | None:
@@ -82,11 +81,12 @@ def _line_in(data: bytes, prefixes: tuple[bytes, ...]) -> bytes | None:
 
 def _find_by_lines(path: Path, prefixes: tuple[bytes, ...]) -> tuple[bytes | None, str | None]:
     seen = 0
-    try:
-        for line in iter_sample_lines(path):
-            if line.startswith(prefixes):
-                return line, None
-            seen += 1
-    except LogError as exc:
-        return None, f"{exc} (searched the {seen} samples before it)"
-    return None, None
+    with collecting() as damage:
+        try:
+            for line in iter_sample_lines(path):
+                if line.startswith(prefixes):
+                    return line, None
+                seen += 1
+        except LogError as exc:
+            return None, f"{exc} (searched the {seen} samples before it)"
+    return None, joined(None, damage)
