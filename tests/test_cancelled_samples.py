@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import anyio
 import pytest
 
-from evalkit import Task, eval_async
+from evalkit import Task, eval, eval_async, eval_retry
 from evalkit.dataset import Sample
 from evalkit.errors import QuotaExhaustedError
 from evalkit.log import EvalLog, EvalSample, read_eval_log
@@ -130,3 +132,57 @@ async def test_samples_cancelled_by_a_quota_abort_keep_all_they_did() -> None:
     assert [m.role for m in by_id[1].messages] == ["user", "assistant", "user"]
     assert log.stats is not None
     assert log.stats.model_usage[MOCK].total_tokens == 35
+
+
+PHASED_TASK = '''
+import os
+
+from evalkit import Task, task
+from evalkit.dataset import Sample
+from evalkit.errors import QuotaExhaustedError
+from evalkit.solver import Generate, Solver, TaskState, solver
+
+
+@solver
+def phased() -> Solver:
+    async def solve(state: TaskState, generate: Generate) -> TaskState:
+        state = await generate(state)
+        phase = os.environ["PHASE"]
+        if phase == "fail":
+            raise RuntimeError("first run: a sample error")
+        if phase == "abort":
+            raise QuotaExhaustedError("second run: out of credit")
+        return state
+
+    return solve
+
+
+@task
+def phases():
+    return Task(dataset=[Sample(id=1, input="question", target="x")], solver=phased())
+'''
+
+
+def test_a_cancelled_attempt_counts_in_every_later_retry(
+        tmp_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Errored, then cancelled by a quota abort, then completed: the final record has
+    all three attempts and all three calls' tokens (the cancelled one is not dropped
+    in favour of the older error)."""
+    task_file = tmp_path / "phases.py"
+    task_file.write_text(PHASED_TASK)
+    monkeypatch.setenv("PHASE", "fail")
+    [log] = eval(f"{task_file}@phases", model=MOCK, display="none", log_dir=str(log_dir))
+    [first] = read_eval_log(str(log.location)).samples or []
+    one_call = first.model_usage[MOCK]
+    monkeypatch.setenv("PHASE", "abort")
+    [log] = eval_retry(str(log.location), display="none")
+    assert log.error is not None and log.error.kind == "quota_exhausted"
+    monkeypatch.setenv("PHASE", "done")
+
+    [log] = eval_retry(str(log.location), display="none")
+
+    [record] = read_eval_log(str(log.location)).samples or []
+    assert record.error is None and not record.cancelled
+    assert record.attempts == 3 and len(record.error_history) == 1
+    assert record.model_usage[MOCK] == one_call + one_call + one_call
+    assert log.stats is not None and log.stats.model_usage[MOCK] == record.model_usage[MOCK]

@@ -211,15 +211,20 @@ def _decode_sample_line(line: bytes) -> PastSample:
                       status, int(record.get("attempts", 1)))
 
 
-_STATUS_RANK = {"completed": 2, "error": 1, "cancelled": 0}
+def _rank(sample: PastSample) -> tuple[int, int, int]:
+    """Completed beats the rest. Otherwise more attempts win: a retry's record carries
+    the whole history of the one it retried, so an attempt cancelled after an error
+    keeps its usage; then errored beats cancelled."""
+    if sample.status == "completed":
+        return (1, 0, 0)
+    return (0, sample.attempts, sample.status == "error")
 
 
 def _keep_best(records: dict[RecordKey, PastSample], new: PastSample) -> None:
-    """Completed beats errored beats cancelled; on a tie the newer record wins, since
-    it carries the whole attempt history of the older one."""
+    """The better record of ``new`` and the one kept so far; on a tie the newer."""
     key = (new.key, new.input_hash)
     old = records.get(key)
-    if old is None or _STATUS_RANK[new.status] >= _STATUS_RANK[old.status]:
+    if old is None or _rank(new) >= _rank(old):
         records[key] = new
 
 
