@@ -50,7 +50,12 @@ def eval_retry(
     logs: LogRef | Sequence[LogRef], *, until_complete: bool = False, backoff: float = 30.0,
     **overrides: Any,
 ) -> list[EvalLog]:
-    """Finish the runs recorded in ``logs``; options (as for ``eval()``) override the logs'."""
+    """Finish the runs recorded in ``logs``; options (as for ``eval()``) override the logs'.
+
+    ``model`` may be a ``Model`` from ``get_model()``: the way to give back model args
+    a log could not hold (a callable ``custom_outputs``). The returned logs read
+    their samples from the file when used.
+    """
     return run_sync(lambda: eval_retry_async(logs, until_complete=until_complete,
                                              backoff=backoff, **overrides))
 
