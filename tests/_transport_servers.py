@@ -215,12 +215,12 @@ class HttpProxy(_ThreadedServer):
     """A forward proxy: absolute-form requests are relayed, CONNECT is tunnelled.
 
     ``refuse`` answers every CONNECT with that status instead (407: wants
-    credentials). Each forwarded request is sent with ``Connection: close``,
+    credentials); ``tls`` makes it an https:// proxy (clients speak TLS to it). Each forwarded request is sent with ``Connection: close``,
     so one client connection carries one request.
     """
 
-    def __init__(self, refuse: int | None = None) -> None:
-        super().__init__()
+    def __init__(self, refuse: int | None = None, tls: ssl.SSLContext | None = None) -> None:
+        super().__init__(tls)
         self.refuse = refuse
 
     def serve(self, connection: socket.socket, client_port: int) -> None:

@@ -10,8 +10,8 @@ import pytest
 from evalkit.errors import ModelTransientError
 from evalkit.model import GenerateConfig, get_model
 from evalkit.model._providers._sse import EventDecoder, decode_events
-from evalkit.model._providers._transport import ConnectFailed, ServerSentEvent
-from evalkit.testing import HttpReply, HttpRequest, MockTransport
+from evalkit.model._providers._transport import ServerSentEvent
+from evalkit.testing import ConnectFailed, HttpReply, HttpRequest, MockTransport
 from evalkit.testing._provider_replies import openai_events, openai_reply
 
 

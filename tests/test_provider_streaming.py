@@ -56,6 +56,7 @@ async def test_streamed_reply_is_assembled(provider_server: ProviderServer, prov
         async with streaming_model(provider_server, provider) as model, \
                 model_events() as events:
             output = await model.generate("one two three four")
+            await model.generate("again")
     assert output.completion == "ONE TWO THREE FOUR"
     assert output.stop_reason == "stop"
     assert output.usage is not None
@@ -64,11 +65,13 @@ async def test_streamed_reply_is_assembled(provider_server: ProviderServer, prov
     assert sent["stream"] is True
     if provider == "openai":
         assert sent["stream_options"] == {"include_usage": True}
-    [event] = events
+    event = events[0]
     assert event.raw is not None
     assert event.raw.count("data: ") > 5
     assert ("[DONE]" if provider == "openai" else "event: message_stop") in event.raw
     assert model.retries == 0
+    first, second = (request.client_port for request in provider_server.requests)
+    assert first == second  # read to its end, the stream's connection was kept for the next call
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)

@@ -135,6 +135,28 @@ async def test_https_proxy_tunnels_with_connect(
     assert "proxy-authorization" not in tls_server.received[0].headers
 
 
+@pytest.mark.usefixtures("trusted_ca")
+@pytest.mark.parametrize("target", ["https", "http"])
+@pytest.mark.anyio
+async def test_https_proxy_is_spoken_to_over_tls(
+    certificate_authority: trustme.CA, tls_server: RawServer, monkeypatch: pytest.MonkeyPatch,
+    target: str
+) -> None:
+    """An https:// proxy gets TLS, then CONNECT (https target) or the absolute URL (http target)."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    certificate_authority.issue_cert("127.0.0.1").configure_cert(context)
+    with HttpProxy(tls=context) as proxy, RawServer(json_reply) as plain_server, \
+            anyio.fail_after(5):
+        server = tls_server if target == "https" else plain_server
+        monkeypatch.setenv(f"{target.upper()}_PROXY", f"https://127.0.0.1:{proxy.port}")
+        async with model_at(f"{server.url}/v1", max_retries=0) as model:
+            assert (await model.generate("over tls")).completion == "OVER TLS"
+    [seen] = proxy.received
+    expected = f"127.0.0.1:{server.port}" if target == "https" else (
+        f"{server.url}/v1/chat/completions")
+    assert (seen.method, seen.target) == ("CONNECT" if target == "https" else "POST", expected)
+
+
 @pytest.mark.parametrize(("host", "authority"), [("127.0.0.1", "127.0.0.1:8443"),
                                                  ("[::1]", "[::1]:8443")])
 @pytest.mark.anyio

@@ -33,6 +33,7 @@ from typing import Any
 
 import aiohttp
 import certifi
+import yarl
 
 from ...errors import ModelTransientError, UsageError
 from ._proxy_env import Proxy
@@ -138,11 +139,10 @@ class AiohttpTransport(Transport):
             else:
                 proxy_headers = credentials
         return session.post(
-            _without_userinfo(request.url) if "authorization" in headers else request.url,
+            _parsed_url(_without_userinfo(request.url) if "authorization" in headers
+                        else request.url),
             data=request.body, headers=headers, proxy=proxy.url if proxy else None,
-            proxy_headers=proxy_headers, allow_redirects=False,
-            timeout=aiohttp.ClientTimeout(total=None, sock_connect=TIMEOUTS.connect,
-                                          sock_read=TIMEOUTS.read))
+            proxy_headers=proxy_headers, allow_redirects=False, timeout=_client_timeout(TIMEOUTS))
 
     def _client(self) -> aiohttp.ClientSession:
         loop = _running_loop()
@@ -154,8 +154,11 @@ class AiohttpTransport(Transport):
             self._loop = loop
             connector = _FreshConnector(limit=self.max_connections,
                                         keepalive_timeout=KEEPALIVE_EXPIRY, ssl=ssl_context())
+            # No cookie jar: API calls carry their own credentials, and nothing a reply sets
+            # should ride along on later calls (nor cost a jar lookup on each).
             self._session = aiohttp.ClientSession(
                 connector=connector, trust_env=False, auto_decompress=False,
+                cookie_jar=aiohttp.DummyCookieJar(),
                 max_line_size=MAX_HEAD_SIZE, max_field_size=MAX_HEAD_SIZE,
                 headers={"user-agent": USER_AGENT, "accept-encoding": "identity"})
         return self._session
@@ -255,10 +258,23 @@ def _without_userinfo(url: str) -> str:
 
     (Without a key header, aiohttp sends the URL's credentials as Basic auth.)
     """
-    parts = urllib.parse.urlsplit(url)
-    if "@" not in parts.netloc:
+    parts = urllib.parse.urlsplit(url) if "@" in url else None
+    if parts is None or "@" not in parts.netloc:
         return url
     return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_url(url: str) -> yarl.URL:
+    """``url`` parsed once: a model posts to the same URL on every call."""
+    return yarl.URL(url)
+
+
+@functools.lru_cache(maxsize=4)
+def _client_timeout(timeouts: Timeouts) -> aiohttp.ClientTimeout:
+    """aiohttp's form of ``timeouts`` (made once: this is on every request's path)."""
+    return aiohttp.ClientTimeout(total=None, sock_connect=timeouts.connect,
+                                 sock_read=timeouts.read)
 
 
 def _authority(url: str) -> str:

@@ -87,17 +87,21 @@ async def assemble_message_stream(
     handlers = {"message_start": message.start, "content_block_start": message.start_block,
                 "content_block_delta": message.delta, "content_block_stop": message.stop_block,
                 "message_delta": message.message_delta}
+    stopped = False
     async for event in events:
         raw.append(event_text(event))
-        if event.event == "ping":
+        if stopped or event.event == "ping":  # after the end: read on, so the connection is reused
             continue
         data = expect(json.loads(event.data), dict, f"a {event.event} event")
         if event.event == "message_stop":
-            return message.whole(), "".join(raw)
+            stopped = True
+            continue
         if event.event == "error":
             error = optional(data.get("error"), dict, "an error event's error") or {}
             code = ERROR_STATUS.get(str(error.get("type")), 500)
             return {"error": {**error, "code": code}}, "".join(raw)
         if event.event in handlers:
             handlers[event.event](data)
-    raise ConnectionLost("the event stream broke off before its end (message_stop)")
+    if not stopped:
+        raise ConnectionLost("the event stream broke off before its end (message_stop)")
+    return message.whole(), "".join(raw)

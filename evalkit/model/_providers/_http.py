@@ -83,7 +83,7 @@ class JsonClient:
         except TransportError as exc:
             raise self._transport_error(exc) from _cause(exc, self._secret)
         except MALFORMED as exc:  # an event (or a whole reply) that is not the protocol's JSON
-            raise self._malformed(f"malformed reply stream ({exc!r})", "") from exc
+            raise self._malformed("malformed reply stream", repr(exc)) from exc
         return self._parsed(parse, self._checked(data, raw, reply_key), raw)
 
     async def aclose(self) -> None:

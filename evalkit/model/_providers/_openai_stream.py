@@ -66,9 +66,11 @@ async def assemble_chat_stream(
     done = False
     async for event in events:
         raw.append(event_text(event))
+        if done:  # read to the end, so the connection can be reused
+            continue
         if event.data.strip() == "[DONE]":
             done = True
-            break
+            continue
         chunk = expect(json.loads(event.data), dict, "a stream chunk")
         if "error" in chunk:  # an error reported mid-stream: classified as a whole reply's
             return chunk, "".join(raw)
