@@ -20,6 +20,7 @@ from types import ModuleType
 from typing import Any, TypeVar, cast, overload
 
 from ._task import Task, TaskOrigin
+from ._util._comma_list import split_comma_args
 from ._util._context import bound
 from ._util._hash import sha256_file
 from ._util._paths import TASK_DIRECTORY
@@ -48,6 +49,7 @@ def task(
 
         @functools.wraps(inner)
         def make(*args: Any, **kwargs: Any) -> Task:
+            kwargs = split_comma_args(inner, kwargs)
             try:
                 arguments = signature.bind(*args, **kwargs)
             except TypeError as exc:

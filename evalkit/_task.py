@@ -8,8 +8,10 @@ from typing import Any
 
 from ._policy import FailOnError, validate_fail_on_error
 from .dataset import Dataset, MemoryDataset, Sample
+from .dataset._sample import SandboxSpec
 from .errors import UsageError
-from .scorer import Scorer, get_reducer, match
+from .model import GenerateConfig
+from .scorer import Metric, Scorer, get_reducer, match
 from .solver import SampleLimits, Solver, chain, generate
 
 
@@ -53,10 +55,25 @@ class Task:
         name: str | None = None,
         metadata: dict[str, Any] | None = None,
         message_limit: int | None = None,
+        *,
+        setup: Solver | Sequence[Solver] | None = None,
+        metrics: Sequence[Metric] | None = None,
+        config: GenerateConfig | None = None,
+        sandbox: SandboxSpec | None = None,
+        version: int | str = 0,
     ) -> None:
         self.dataset = dataset if isinstance(dataset, Dataset) else MemoryDataset(list(dataset))
-        self.solver = _as_solver(solver)
+        # setup runs first, as its own step, so replacing the solver keeps it (Inspect).
+        self.setup = None if setup is None else _as_solver(setup)
+        self.solver = _as_solver(solver) if self.setup is None else chain(
+            self.setup, _as_solver(solver))
         self.scorers = _as_scorers(scorer)
+        self.metrics = None if metrics is None else list(metrics)
+        """Metrics for every scorer, in place of the ones each scorer declares."""
+        self.config = config or GenerateConfig()
+        """Generation options for this task; the eval's own (``--temperature``...) win."""
+        self.sandbox = sandbox
+        self.version = version
         self.epochs = epochs if isinstance(epochs, Epochs) else Epochs(epochs)
         self.fail_on_error = validate_fail_on_error(fail_on_error)
         self.continue_on_fail = continue_on_fail

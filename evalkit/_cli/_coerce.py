@@ -11,6 +11,7 @@ import json
 import math
 from typing import Any
 
+from .._util._comma_list import CommaText
 from ..errors import UsageError
 
 _NON_FINITE = {sign + name for sign in ("", "+", "-") for name in ("inf", "infinity", "nan")}
@@ -32,6 +33,8 @@ def coerce_value(text: str) -> Any:
         return _float(text)
     except ValueError:
         pass
+    if "," in text and text[:1] not in "[{\"":
+        return CommaText(text)  # a list, where the task's parameter takes one
     if text[:1] in "[{\"":
         try:
             return json.loads(text, parse_float=_float)

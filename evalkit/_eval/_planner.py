@@ -22,6 +22,7 @@ _MAX_RECORDED_IDS = 10_000
 def select_samples(task: Task, config: EvalConfig) -> list[Sample]:
     """The samples ``--sample-id`` and ``--limit`` select, in dataset order."""
     samples: Sequence[Sample] = task.dataset
+    _refuse_empty(task)
     _refuse_duplicate_ids(samples, task.display_name)
     if config.sample_id:
         samples = _select_ids(samples, [str(wanted) for wanted in config.sample_id],
@@ -51,6 +52,18 @@ def _select_ids(samples: Sequence[Sample], patterns: list[str], task: str) -> li
 def _id_matches(sample_id: str, pattern: str) -> bool:
     # Exact first: an id may itself hold "[" or "*".
     return sample_id == pattern or fnmatch.fnmatchcase(sample_id, pattern)
+
+
+def _refuse_empty(task: Task) -> None:
+    """A task with no samples would "succeed" with no numbers: say so instead."""
+    if len(task.dataset) > 0:
+        return
+    args = task.origin.args if task.origin else {}
+    given = ", ".join(f"{name}={value!r}" for name, value in args.items())
+    hint = (f"; it was built with {given}: check those values match the data" if given
+            else "; check the dataset file and any filter the task applies")
+    raise UsageError(f"task {task.display_name!r} has no samples "
+                     f"(dataset {task.dataset.name or 'given'!r} is empty){hint}")
 
 
 def _refuse_duplicate_ids(samples: Sequence[Sample], task: str) -> None:
@@ -95,7 +108,8 @@ def build_spec(
     ids: list[int | str] = [s.id for s in samples if s.id is not None]
     task_file = origin.file if origin else None
     return EvalSpec(
-        task=task.display_name, task_id=task_id or new_id(), run_id=new_id(),
+        task=task.display_name, task_version=task.version,
+        task_id=task_id or new_id(), run_id=new_id(),
         retry_of=retry_of, created=created.isoformat(),
         task_file=task_file, task_file_relative=_relative(task_file),
         task_registry_name=origin.name if origin else None,

@@ -50,8 +50,9 @@ def recorded_fields(task: Task, config: EvalConfig) -> dict[str, Any]:
                       in _exact_task_args(origin.args if origin else {}, where).items()},
         "model_args": recorded_model_args(config.model_args, secrets),
         "model_base_url": redact_url(config.model_base_url),
-        "generate_config": _exact(config.generate_config.model_dump(exclude_none=True),
-                                  "generate_config"),
+        # The task's own generation options, with the eval's winning: what the model got.
+        "generate_config": _exact(task.config.merge(config.generate_config).model_dump(
+            exclude_none=True), "generate_config"),
         "config": _exact(config.recorded(task), "option"),
         "replay": replay_metadata(origin.file if origin else None, config.seed, config.command,
                                   secrets),

@@ -14,7 +14,15 @@ from typing import Any, Literal
 
 from ..log import EvalMetric, EvalResults, EvalSample, EvalScore
 from ..model import ModelUsage
-from ..scorer import Scorer, get_reducer, metric_name, scorer_metrics, scorer_name, value_to_float
+from ..scorer import (
+    Metric,
+    Scorer,
+    get_reducer,
+    metric_name,
+    scorer_metrics,
+    scorer_name,
+    value_to_float,
+)
 from ..scorer._metrics import is_unscored, metric_value, scored
 
 Outcome = Literal["completed", "error", "limited", "cancelled"]
@@ -82,17 +90,20 @@ class ResultsTally:
     def finished(self) -> int:
         return sum(self.counts.values()) - self.counts["cancelled"]
 
-    def results(self, scorers: list[Scorer], reducer: str) -> EvalResults:
+    def results(self, scorers: list[Scorer], reducer: str,
+                metrics: list[Metric] | None = None) -> EvalResults:
+        """The counts, and each scorer's metrics (``metrics``, when given, for every one)."""
         return EvalResults(
             total_samples=self.total,
             completed_samples=self.counts["completed"] + self.counts["limited"],
             errored_samples=self.counts["error"],
             limited_samples=self.counts["limited"],
             cancelled_samples=self.counts["cancelled"],
-            scores=[self._score(scorer, reducer) for scorer in scorers],
+            scores=[self._score(scorer, reducer, metrics) for scorer in scorers],
         )
 
-    def _score(self, scorer: Scorer, reducer_name: str) -> EvalScore:
+    def _score(self, scorer: Scorer, reducer_name: str,
+               metrics_override: list[Metric] | None) -> EvalScore:
         name = scorer_name(scorer)
         reducer = get_reducer(reducer_name)
         if self.epochs == 1:
@@ -103,7 +114,8 @@ class ResultsTally:
         metrics = {
             metric_name(metric): EvalMetric(name=metric_name(metric),
                                             value=metric_value(metric, kept))
-            for metric in scorer_metrics(scorer)
+            for metric in (scorer_metrics(scorer) if metrics_override is None
+                           else metrics_override)
         }
         return EvalScore(name=name, scored_samples=len(kept),
                          unscored_samples=len(per_sample) - len(kept), metrics=metrics)

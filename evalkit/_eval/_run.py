@@ -119,7 +119,8 @@ def _context(plan: RunPlan, model: Model, config: EvalConfig) -> SampleContext:
     )
     retry_on_error = (task.retry_on_error if config.retry_on_error is None
                       else config.retry_on_error)
-    return SampleContext(model, task.solver, task.scorers, limits, retry_on_error)
+    return SampleContext(model, task.solver, task.scorers, limits, retry_on_error,
+                         task_config=task.config)
 
 
 async def _run_tasks(

@@ -10,8 +10,8 @@ from .._transcript import ErrorEvent, ScoreEvent, Transcript, bind_transcript
 from ..dataset import Sample, Target
 from ..errors import LimitExceeded, ModelError, ModelFatalError, ToolCallError
 from ..log import EvalError, EvalLimit, EvalSample
-from ..model import ChatMessage, ChatMessageUser, Model, ModelUsage
-from ..model._model import bind_active_model
+from ..model import ChatMessage, ChatMessageUser, GenerateConfig, Model, ModelUsage
+from ..model._model import bind_active_model, bind_task_config
 from ..model._usage import SampleUsage, bind_sample_usage
 from ..scorer import Score, Scorer, scorer_name
 from ..solver import SampleLimits, Solver, TaskState, make_generate, solve_within_limits
@@ -27,6 +27,8 @@ class SampleContext:
     scorers: list[Scorer]
     limits: SampleLimits
     retry_on_error: int = 0
+    task_config: GenerateConfig = field(default_factory=GenerateConfig)
+    """The Task's own generation options (the eval's, on the model, win over them)."""
 
 
 @dataclass
@@ -93,7 +95,7 @@ class SampleRun:
         scores: dict[str, Score] | None = None
         error: EvalError | None = None
         with bind_transcript(current.events), bind_sample_usage(current.usage), \
-                bind_active_model(context.model):
+                bind_active_model(context.model), bind_task_config(context.task_config):
             try:
                 async with sandbox_context():  # through scoring too: scorers may read its files
                     generate = make_generate(context.model, context.limits)

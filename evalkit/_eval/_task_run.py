@@ -177,7 +177,7 @@ class TaskRun:
     def _footer(self) -> EvalFooter:
         task = self.plan.task
         results = self.tally.results(task.scorers, self.config.epochs_reducer
-                                     or task.epochs.reducer)
+                                     or task.epochs.reducer, task.metrics)
         error = self._eval_error()
         if self.stop_reason == "cancelled":
             status: Literal["success", "error", "cancelled"] = "cancelled"

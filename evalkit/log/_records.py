@@ -54,6 +54,7 @@ class EvalSpec(_Record):
     type: Literal["header"] = "header"
     version: int = LOG_VERSION
     task: str
+    task_version: int | str = 0
     task_id: str
     run_id: str
     retry_of: str | None = None

@@ -76,7 +76,8 @@ class Model:
         messages: list[ChatMessage] = (
             [ChatMessageUser(content=input)] if isinstance(input, str) else list(input)
         )
-        effective = self.config if config is None else self.config.merge(config)
+        effective = self._base_config()
+        effective = effective if config is None else effective.merge(config)
         event = ModelEvent(model=self.name, input_messages=len(messages))
         policy = RetryPolicy(
             max_retries=DEFAULT_MAX_RETRIES
@@ -104,6 +105,14 @@ class Model:
             raise
         self._record(output, event, time.perf_counter() - started)
         return output
+
+    def _base_config(self) -> GenerateConfig:
+        """The model's config over the running task's (which applies to the evaluated
+        model only, not to a grader it calls)."""
+        task_config = _task_config.get()
+        if task_config is None or _active.get() is not self:
+            return self.config
+        return task_config.merge(self.config)
 
     def _record(self, output: ModelOutput, event: ModelEvent, latency: float) -> None:
         self.calls += 1
@@ -134,6 +143,15 @@ def active_model() -> Model | None:
 def bind_active_model(model: Model) -> AbstractContextManager[Model]:
     """Make ``model`` the evaluated model for the code run inside the ``with`` block."""
     return bound(_active, model)
+
+
+_task_config: ContextVar[GenerateConfig | None] = ContextVar("evalkit_task_config",
+                                                            default=None)
+
+
+def bind_task_config(config: GenerateConfig) -> AbstractContextManager[GenerateConfig]:
+    """Make ``config`` the running task's generation options (under the model's own)."""
+    return bound(_task_config, config)
 
 
 _roles: ContextVar[Mapping[str, Model] | None] = ContextVar("evalkit_model_roles", default=None)
