@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -54,8 +55,6 @@ def executions(side_file: Path) -> Counter[str]:
 
 def wait_for_file(path: Path, process: subprocess.Popen[str]) -> None:
     """Until ``path`` exists (the child made it), failing if the child ends first."""
-    import time
-
     deadline = time.monotonic() + TIMEOUT
     while not path.exists():
         assert process.poll() is None, process.communicate()
@@ -70,13 +69,10 @@ def test_concurrent_retries_of_one_log_run_each_sample_once(tmp_path: Path) -> N
     retries = [start(["eval-retry", str(log)], side, hold) for _ in range(3)]
     # Every sample of the retry that won waits for `hold`, so it still holds the lock
     # while the others try: each loser ends on its own, refused.
-    losers = []
-    for process in retries:
-        try:
-            process.wait(timeout=TIMEOUT / 2)
-            losers.append(process)
-        except subprocess.TimeoutExpired:
-            pass
+    deadline = time.monotonic() + TIMEOUT
+    while len(losers := [p for p in retries if p.poll() is not None]) < len(retries) - 1:
+        assert time.monotonic() < deadline, "the other retries were not refused"
+        time.sleep(0.01)
     hold.touch()
     outputs = {process: process.communicate(timeout=TIMEOUT) for process in retries}
     [winner] = [process for process in retries if process not in losers]

@@ -100,7 +100,11 @@ class LineageLock:
             os.close(fd)  # closing the last descriptor releases the lock
 
     def holder(self) -> LockHolder | None:
-        """Who holds this lineage's lock now (None: nobody, or not said yet)."""
+        """Who holds this lineage's lock now (None: nobody, or not said yet).
+
+        Finding out takes the lock for an instant when it is free: a run that
+        tries to start in that very instant is refused. For reports, not polling.
+        """
         try:
             fd = os.open(self.path, os.O_RDONLY)
         except FileNotFoundError:
