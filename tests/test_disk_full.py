@@ -23,7 +23,7 @@ from evalkit.log import read_eval_log
 
 TASK_FILE = REPO / "tests" / "retry_tasks" / "counting.py"
 FAKE_CLI = REPO / "tests" / "full_disk_cli.py"
-SAMPLES = 3000
+SAMPLES = 1000
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX")
 
 
