@@ -370,3 +370,27 @@ def test_damage_reports_reach_the_request_that_met_them(demo: dict[str, Path]) -
     with pytest.warns(LogDamageWarning):
         for _ in iter_sample_lines(demo["corrupt"]):
             pass
+
+
+def test_a_sample_id_with_a_slash_is_one_part_of_the_address(tmp_path: Path) -> None:
+    """The id `a/b`, sent as `a%2Fb`, opens its sample (the API and the page)."""
+    path = write_log(tmp_path, make_spec("slash", 1),
+                     [agent_sample(1).model_copy(update={"id": "a/b"})], None)
+    running = ViewServer(tmp_path, port=0).start()
+    try:
+        assert get_json(running, f"/api/logs/{path.name}/samples/a%2Fb/1")["id"] == "a/b"
+        assert get(running, f"/logs/{path.name}/samples/a%2Fb/1")[0] == 200
+    finally:
+        running.stop()
+
+
+def test_without_the_view_extra_the_cli_says_how_to_install_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """No uvicorn: `evalkit view` exits 2 naming `pip install 'evalkit[view]'`."""
+    from evalkit._cli import main
+
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # an import of it now fails
+    monkeypatch.delitem(sys.modules, "evalkit._view._serve", raising=False)
+    assert main(["view", "--log-dir", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert "pip install 'evalkit[view]'" in error and "uvicorn" in error

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -91,13 +92,12 @@ class Viewer:
         return JSONResponse({"log_dir": str(self.directory.root), "logs": rows})
 
     def page(self, request: Request) -> Response:
-        rest = request.path_params.get("rest")
-        if rest is not None and self._split(rest) is None:
+        if "rest" in request.path_params and self._split(request, "/logs/") is None:
             return HTMLResponse(_MISSING_PAGE, status_code=404)
         return FileResponse(STATIC / "index.html")
 
     def api_log(self, request: Request) -> Response:
-        split = self._split(request.path_params["rest"])
+        split = self._split(request, "/api/logs/")
         if split is None:
             return _not_found("no such log in this directory")
         name, path, tail = split
@@ -136,17 +136,23 @@ class Viewer:
             return JSONResponse({"error": "the sample's record is not valid JSON"}, 500)
         return Response(line, media_type="application/json")
 
-    def _split(self, rest: str) -> tuple[str, Path, list[str]] | None:
-        """``<name>.jsonl.zst[/more/parts]`` as the log's name, its path and the parts."""
-        end = rest.find(LOG_SUFFIX)
-        if end < 0:
-            return None
-        name = rest[:end + len(LOG_SUFFIX)]
-        path = self.directory.resolve(name)
-        if path is None:
-            return None
-        tail = [part for part in rest[end + len(LOG_SUFFIX):].split("/") if part]
-        return name, path, tail
+    def _split(self, request: Request, prefix: str) -> tuple[str, Path, list[str]] | None:
+        """The address after ``prefix`` as a log's name, its path and the parts after it.
+
+        Read from the raw path, one segment at a time, so a sample id holding a
+        ``/`` (sent as ``%2F``) stays one part. Names are ``/``-separated paths
+        ending in ``.jsonl.zst``; whatever they decode to, ``resolve`` decides.
+        """
+        raw = request.scope.get("raw_path") or request.url.path.encode()
+        segments = [unquote(part) for part in raw.decode("latin-1")[len(prefix):].split("/")]
+        for end, segment in enumerate(segments):
+            if segment.endswith(LOG_SUFFIX):
+                name = "/".join(segments[:end + 1])
+                path = self.directory.resolve(name)
+                if path is None:
+                    return None
+                return name, path, [part for part in segments[end + 1:] if part]
+        return None
 
 
 def _not_found(message: str) -> Response:
