@@ -171,7 +171,8 @@ def test_assignments_normalise_dashes() -> None:
         parse_assignments(["=3"], "-T")
 
 
-@pytest.mark.parametrize("example", ["arithmetic.py", "multiple_choice.py", "polite.py"])
+@pytest.mark.parametrize("example", ["arithmetic.py", "multiple_choice.py", "polite.py",
+                                     "word_problems.py", "science_quiz.py", "graded_answers.py"])
 def test_examples_run_with_the_mock_model(tmp_path: Path, example: str) -> None:
     """Every example runs out of the box with mockllm/model."""
     done = run_cli("eval", str(EXAMPLES / example), "--model", "mockllm/model",
