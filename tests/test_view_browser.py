@@ -129,6 +129,8 @@ def test_an_errored_sample_shows_its_traceback_phase_and_history(
     expect(error.locator("details pre")).to_contain_text("Traceback (most recent call last)")
     expect(page.get_by_text("error history (1 earlier attempt)")).to_be_visible()
     expect(page.get_by_text("TimeoutError: tool timed out after 30s")).to_be_visible()
+    expect(page.locator(".event.info")).to_contain_text('"sandbox": "starting"')
+    expect(page.locator(".event.error")).to_contain_text("sandbox unavailable")
 
 
 def test_hostile_text_in_a_message_is_shown_as_text(page: Page, served: str,

@@ -12,7 +12,14 @@ import hashlib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from evalkit._transcript import LimitEvent, ModelEvent, ScoreEvent, ToolEvent
+from evalkit._transcript import (
+    ErrorEvent,
+    InfoEvent,
+    LimitEvent,
+    ModelEvent,
+    ScoreEvent,
+    ToolEvent,
+)
 from evalkit.log import (
     EvalDataset,
     EvalError,
@@ -133,6 +140,8 @@ def errored_sample(sample_id: int) -> EvalSample:
     return EvalSample(
         id=sample_id, input=f"question {sample_id}", target="42",
         messages=[ChatMessageUser(content=f"question {sample_id}")], error=error, attempts=2,
+        events=[InfoEvent(timestamp=T0 + sample_id, data={"sandbox": "starting"}, source="agent"),
+                ErrorEvent(timestamp=T0 + sample_id + 30, message=error.message, phase="solver")],
         error_history=[EvalError(message="TimeoutError: tool timed out after 30s",
                                  phase="tool", kind="TimeoutError")],
         started_at=T0 + sample_id, total_time=30.5,
