@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._eval import eval, eval_async
+    from ._eval._eval_set import eval_set, eval_set_async
     from ._eval._retry import eval_retry, eval_retry_async
     from ._registry import task
     from ._task import Epochs, Task
@@ -32,6 +33,8 @@ __all__ = [
     "eval_async",
     "eval_retry",
     "eval_retry_async",
+    "eval_set",
+    "eval_set_async",
     "task",
 ]
 
@@ -40,6 +43,7 @@ __all__ = [
 _LAZY = {
     "eval": "._eval", "eval_async": "._eval",
     "eval_retry": "._eval._retry", "eval_retry_async": "._eval._retry",
+    "eval_set": "._eval._eval_set", "eval_set_async": "._eval._eval_set",
     "task": "._registry", "Epochs": "._task", "Task": "._task",
 }
 

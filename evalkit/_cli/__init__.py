@@ -81,6 +81,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _eval_cmd.eval_command(args)
     if args.command == "eval-retry":
         return _eval_cmd.eval_retry_command(args)
+    if args.command == "eval-set":
+        from ._eval_set_cmd import eval_set_command
+
+        return eval_set_command(args)
     if args.command == "view":
         from ._view_cmd import view_command
 

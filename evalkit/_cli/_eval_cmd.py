@@ -45,7 +45,7 @@ def eval_command(args: argparse.Namespace) -> int:
 
     options = run_options(args)
     options["task_args"] = parse_assignments(args.task_args, "-T")
-    _watch_if_asked(args)
+    watch_if_asked(args)
     return exit_code(eval(args.tasks, model=model_names(args.model), **options))
 
 
@@ -63,7 +63,7 @@ def eval_retry_command(args: argparse.Namespace) -> int:
     options = run_options(args)
     if args.task_args:  # only a credential the log masked (see docs/retry.md)
         options["task_args"] = parse_assignments(args.task_args, "-T")
-    _watch_if_asked(args)
+    watch_if_asked(args)
     if args.max_attempts is not None:
         options["max_attempts"] = args.max_attempts
     try:
@@ -74,7 +74,7 @@ def eval_retry_command(args: argparse.Namespace) -> int:
     return exit_code(logs)
 
 
-def _watch_if_asked(args: argparse.Namespace) -> None:
+def watch_if_asked(args: argparse.Namespace) -> None:
     if args.view:
         from ._view_cmd import watch_while_running
 

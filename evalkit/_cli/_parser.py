@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="seconds to wait after a provider abort (quota, auth) before the "
                        "next round; doubles, up to 300")
     _add_run_options(retry)
+    _add_eval_set_command(commands)
     _add_log_commands(commands)
     _add_view_command(commands)
     return parser
@@ -103,6 +104,31 @@ def _add_run_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     sub.add_argument("--view", action="store_true",
                      help="serve `evalkit view` of the log directory while this runs")
+
+
+def _add_eval_set_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]
+                          ) -> None:
+    grid = commands.add_parser(
+        "eval-set", help="run tasks x models into one directory until every one is complete",
+        description="Idempotent: run the same command again to finish a set that stopped "
+        "(complete members are skipped, incomplete ones resumed).",
+        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    grid.add_argument("tasks", nargs="+", metavar="TASK",
+                      help="task file, or file@name (e.g. examples/arithmetic.py@arithmetic)")
+    grid.add_argument("--model", action="append", metavar="P/M[,P/M...]",
+                      help="provider/name; several (comma-separated or repeated)")
+    grid.add_argument("-T", dest="task_args", action="append", metavar="KEY=VALUE",
+                      help="task argument (int, float, bool, JSON or string)")
+    grid.add_argument("--retry-attempts", type=int, default=10,
+                      help="retry rounds after the first (default 10)")
+    grid.add_argument("--retry-wait", type=float, default=30.0,
+                      help="seconds to wait after a provider abort (quota, auth) before the "
+                      "next round; doubles, up to 300 (default 30)")
+    grid.add_argument("--max-attempts", type=int, default=None,
+                      help="do not re-run a sample that failed this many times (default 3)")
+    grid.add_argument("--allow-new-members", action="store_true",
+                      help="add members to the set already in --log-dir (else refused)")
+    _add_run_options(grid)
 
 
 def _add_log_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

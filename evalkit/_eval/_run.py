@@ -27,15 +27,18 @@ from ._task_run import TaskRun
 REFRESH_SECONDS = 0.25
 
 
-async def execute(plans: Sequence[RunPlan], config: EvalConfig) -> list[EvalLog]:
-    """Run ``plans`` (one per task) and return their logs, in order."""
+async def execute(plans: Sequence[RunPlan], config: EvalConfig, summary: bool = True,
+                  ) -> list[EvalLog]:
+    """Run ``plans`` (one per task) and return their logs, in order. ``summary``:
+    show the results table (an eval set shows its own, over all its members)."""
     for directory in {plan.path.parent for plan in plans}:
         _check_log_dir(directory)
     with hold_lineages((plan.path.parent, plan.spec.task_id, plan.spec.task) for plan in plans):
-        return await _execute(plans, config)
+        return await _execute(plans, config, summary)
 
 
-async def _execute(plans: Sequence[RunPlan], config: EvalConfig) -> list[EvalLog]:
+async def _execute(plans: Sequence[RunPlan], config: EvalConfig, summary: bool,
+                   ) -> list[EvalLog]:
     if config.seed is not None:
         random.seed(config.seed)
     models = _models_for(plans, config)
@@ -75,7 +78,8 @@ async def _execute(plans: Sequence[RunPlan], config: EvalConfig) -> list[EvalLog
         raise EvalInterrupted("interrupted twice: the eval stopped without finishing its "
                               "logs; they still read, and eval_retry resumes them")
     finished = [log for log in logs if log is not None]
-    display.summary(finished)
+    if summary:
+        display.summary(finished)
     return finished
 
 

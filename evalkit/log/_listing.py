@@ -27,7 +27,7 @@ from ._reader import (
     read_eval_log_header,
     warn_bad_line,
 )
-from ._records import LOG_VERSION, EvalLog, EvalStatus
+from ._records import LOG_VERSION, EvalFooter, EvalLog, EvalStatus
 
 LOG_SUFFIX = ".jsonl.zst"
 DEFAULT_LOG_DIR = "logs"
@@ -99,6 +99,33 @@ def summarize_log(path: str | Path) -> LogSummary:
         status=footer.status if footer else "started", done=done, total=total, errors=errors,
         cost=footer.stats.cost if footer else None,
     )
+
+
+@dataclass(frozen=True)
+class LogHead:
+    """A log's top-level header fields (those before ``dataset``: task, task_id,
+    created, task file and args, model and args, config) and its footer (None: no
+    footer, an interrupted or running run). Read without decoding any sample."""
+
+    path: Path
+    fields: dict[str, Any]
+    footer: EvalFooter | None
+
+
+def read_log_head(path: str | Path) -> LogHead:
+    """The header fields and footer of one log; raises ``LogError`` if unreadable."""
+    source = Path(path)
+    with _open(source) as handle:
+        fields = scan_header(_header_line(handle))
+        footer = _read_footer(handle, source) if fields is not None else None
+    if fields is None:  # an unusual layout: the full reader validates it (or explains)
+        log = read_eval_log_header(source)
+        fields = log.eval.model_dump(mode="json", exclude={"dataset", "metadata", "replay"})
+        parts = {"status": log.status, "results": log.results, "stats": log.stats,
+                 "error": log.error}
+        footer = None if log.status == "started" else EvalFooter.model_validate(
+            {key: value for key, value in parts.items() if value is not None})
+    return LogHead(source, fields, footer)
 
 
 def _summary_of(log: EvalLog, path: Path) -> LogSummary:
