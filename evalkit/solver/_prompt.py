@@ -43,22 +43,20 @@ def prompt_template(template: str, **params: Any) -> Solver:
 @solver
 def user_message(template: str, **params: Any) -> Solver:
     """Append a user message made from ``template``."""
-
-    async def solve(state: TaskState, generate: Generate) -> TaskState:
-        content = format_template(template, template_values(state, params))
-        state.messages.append(ChatMessageUser(content=content))
-        return state
-
-    return solve
+    return _append_message(ChatMessageUser, template, params)
 
 
 @solver
 def assistant_message(template: str, **params: Any) -> Solver:
     """Append an assistant message made from ``template`` (e.g. a few-shot answer)."""
+    return _append_message(ChatMessageAssistant, template, params)
 
+
+def _append_message(kind: type[ChatMessageUser | ChatMessageAssistant], template: str,
+                    params: dict[str, Any]) -> Solver:
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         content = format_template(template, template_values(state, params))
-        state.messages.append(ChatMessageAssistant(content=content))
+        state.messages.append(kind(content=content))
         return state
 
     return solve
