@@ -19,6 +19,7 @@ idempotent methods); and the proxy comes from ``_proxy_env``, not
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
 import os
 import select
@@ -131,8 +132,8 @@ class AiohttpTransport(Transport):
         headers = dict(request.headers)
         proxy_headers = None
         if proxy is not None and proxy.username is not None:
-            credentials = {"proxy-authorization": aiohttp.encode_basic_auth(
-                proxy.username, proxy.password or "")}
+            token = base64.b64encode(f"{proxy.username}:{proxy.password or ''}".encode())
+            credentials = {"proxy-authorization": f"Basic {token.decode('ascii')}"}
             # An http:// request goes to the proxy itself; an https:// one only its CONNECT does.
             if request.url.startswith("http://"):
                 headers.update(credentials)
