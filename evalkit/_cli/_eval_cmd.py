@@ -13,6 +13,12 @@ from ..model._pricing import parse_cost_override
 from ._coerce import parse_assignments
 
 FATAL_KINDS = {"quota_exhausted", "auth", "model_fatal"}
+CLI_GENERATE_OPTIONS = (
+    "max_tokens", "temperature", "top_p", "top_k", "stop_seqs", "frequency_penalty",
+    "presence_penalty", "logprobs", "top_logprobs", "num_choices", "reasoning_effort",
+    "reasoning_tokens", "system_message",
+)
+"""GenerateConfig fields with a flag of the same name (``response_schema`` is Python only)."""
 
 
 def run_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -28,6 +34,8 @@ def run_options(args: argparse.Namespace) -> dict[str, Any]:
                  "retry_on_error", "max_messages", "token_limit", "time_limit",
                  "max_connections", "max_samples", "max_tasks", "max_retries", "timeout",
                  "attempt_timeout", "model_base_url", "log_dir", "display"):
+        options[name] = getattr(args, name)
+    for name in CLI_GENERATE_OPTIONS:
         options[name] = getattr(args, name)
     options["debug"] = args.debug or None
     return {key: value for key, value in options.items() if value is not None}

@@ -96,6 +96,7 @@ def _add_run_options(sub: argparse.ArgumentParser) -> None:
         ("--attempt-timeout", float, "seconds for one attempt of a model call"),
     ):
         sub.add_argument(flag, type=kind, help=text)
+    _add_generate_options(sub)
     sub.add_argument("--model-base-url", help="base URL of the model's API")
     sub.add_argument("--model-cost", action="append", metavar="MODEL=IN:OUT",
                      help="price in dollars per million input:output tokens")
@@ -129,6 +130,34 @@ def _add_eval_set_command(commands: argparse._SubParsersAction[argparse.Argument
     grid.add_argument("--allow-new-members", action="store_true",
                       help="add members to the set already in --log-dir (else refused)")
     _add_run_options(grid)
+
+
+def stop_seqs(text: str) -> list[str]:
+    """``--stop-seqs a,b`` as ``["a", "b"]``."""
+    return [part for part in text.split(",") if part]
+
+
+def _add_generate_options(sub: argparse.ArgumentParser) -> None:
+    """Generation options: each flag sets the GenerateConfig field of the same name."""
+    for flag, kind, text in (
+        ("--max-tokens", int, "most tokens a reply may have"),
+        ("--temperature", float, "sampling temperature"),
+        ("--top-p", float, "nucleus sampling probability mass"),
+        ("--top-k", int, "sample from the K most likely tokens (Anthropic, vLLM...)"),
+        ("--stop-seqs", stop_seqs, "comma-separated sequences that end a reply"),
+        ("--frequency-penalty", float, "penalty for tokens by frequency (-2 to 2)"),
+        ("--presence-penalty", float, "penalty for tokens already present (-2 to 2)"),
+        ("--top-logprobs", int, "return the N most likely tokens (0-20) at each position"),
+        ("--num-choices", int, "completions to generate per call"),
+        ("--reasoning-tokens", int, "thinking budget in tokens (Anthropic)"),
+        ("--system-message", str, "a system message put before every conversation"),
+    ):
+        sub.add_argument(flag, type=kind, help=text)
+    sub.add_argument("--logprobs", action="store_true", default=None,
+                     help="return log probabilities of the output tokens")
+    sub.add_argument("--reasoning-effort",
+                     choices=("none", "minimal", "low", "medium", "high", "xhigh"),
+                     help="how hard a reasoning model thinks (OpenAI)")
 
 
 def _add_log_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -105,6 +105,7 @@ class EvalConfig(BaseModel):
             if options.get("max_messages") is not None and alias is not None:
                 raise UsageError("give max_messages or its alias message_limit, not both")
             options.setdefault("max_messages", alias)
+        options = _gather_generate_options(options)
         unknown = sorted(set(options) - set(cls.model_fields))
         if unknown:
             known = ", ".join(sorted(cls.model_fields))
@@ -151,6 +152,30 @@ class EvalConfig(BaseModel):
         if task is not None:
             data.update(self.task_options(task))
         return {key: value for key, value in data.items() if value not in (None, {}, [])}
+
+
+GENERATE_OPTIONS = tuple(name for name in GenerateConfig.model_fields
+                         if name not in EvalConfig.model_fields)
+"""``GenerateConfig`` fields ``eval()`` and the CLI take by name (``temperature=``,
+``--temperature``); the rest (``seed``, ``max_connections``...) are eval options
+folded into the generate config by ``effective_generate_config``."""
+
+
+def _gather_generate_options(options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` with generate fields given by name moved into ``generate_config``,
+    over the one given whole (``generate_config=GenerateConfig(...)``)."""
+    given = {name: options.pop(name) for name in GENERATE_OPTIONS if name in options}
+    given = {name: value for name, value in given.items() if value is not None}
+    if not given:
+        return options
+    base = options.get("generate_config") or {}
+    if isinstance(base, GenerateConfig):
+        base = {name: value for name, value in base if value is not None}
+    try:
+        options["generate_config"] = GenerateConfig(**{**base, **given})
+    except ValidationError as exc:
+        raise UsageError(_describe(exc)) from None
+    return options
 
 
 def _describe(exc: ValidationError) -> str:

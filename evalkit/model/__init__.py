@@ -1,7 +1,7 @@
 """Models: messages, outputs, generation config, providers."""
 
 from ._api import ModelAPI
-from ._config import GenerateConfig
+from ._config import GenerateConfig, ResponseSchema
 from ._messages import (
     ChatMessage,
     ChatMessageAssistant,
@@ -28,6 +28,7 @@ __all__ = [
     "ModelAPI",
     "ModelOutput",
     "ModelUsage",
+    "ResponseSchema",
     "StopReason",
     "ToolCall",
     "ToolChoice",

@@ -15,7 +15,7 @@ from .._util._context import bound
 from ..errors import ModelError
 from ._api import ModelAPI
 from ._config import GenerateConfig
-from ._messages import ChatMessage, ChatMessageUser
+from ._messages import ChatMessage, ChatMessageSystem, ChatMessageUser
 from ._output import ModelOutput, ModelUsage
 from ._retry import DEFAULT_MAX_RETRIES, RetryPolicy, call_with_retries
 from ._tool_info import ToolChoice, ToolInfo
@@ -78,6 +78,8 @@ class Model:
         )
         effective = self._base_config()
         effective = effective if config is None else effective.merge(config)
+        if effective.system_message is not None:
+            messages.insert(0, ChatMessageSystem(content=effective.system_message))
         event = ModelEvent(model=self.name, input_messages=len(messages))
         policy = RetryPolicy(
             max_retries=DEFAULT_MAX_RETRIES

@@ -24,6 +24,7 @@ from ._base import HttpModelAPI
 from ._classify import ANTHROPIC_TABLE
 from ._shapes import expect, optional
 from ._transport import ServerSentEvent
+from ._unsupported import warn_unsupported
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 ANTHROPIC_VERSION = "2023-06-01"
@@ -85,13 +86,16 @@ def messages_request(
     tool_choice: ToolChoice | None,
     config: GenerateConfig,
 ) -> dict[str, Any]:
-    """The JSON body of a Messages request (``seed`` has no Anthropic equivalent)."""
+    """The JSON body of a Messages request.
+
+    ``reasoning_tokens`` turns on extended thinking with that budget; the budget is
+    added to ``max_tokens``, which Anthropic counts thinking against, so the answer
+    keeps the room it was given. Fields the API has no equivalent for are not sent
+    (one warning each, see ``_unsupported``).
+    """
     system, turns = anthropic_messages(messages)
-    body: dict[str, Any] = {
-        "model": model_name,
-        "max_tokens": config.max_tokens or DEFAULT_MAX_TOKENS,
-        "messages": turns,
-    }
+    max_tokens = config.max_tokens or DEFAULT_MAX_TOKENS
+    body: dict[str, Any] = {"model": model_name, "max_tokens": max_tokens, "messages": turns}
     if system:
         body["system"] = system
     if tools:
@@ -101,13 +105,29 @@ def messages_request(
         ]
         if tool_choice is not None:
             body["tool_choice"] = anthropic_tool_choice(tool_choice)
+    thinking = config.reasoning_tokens is not None
+    if thinking:
+        body["thinking"] = {"type": "enabled", "budget_tokens": config.reasoning_tokens}
+        body["max_tokens"] = max_tokens + (config.reasoning_tokens or 0)
+        # The API refuses sampling changes while the model thinks.
+        warn_unsupported("Anthropic", config, ["temperature", "top_k"],
+                         "it is not allowed with extended thinking (reasoning_tokens)")
     optional = {
-        "temperature": config.temperature,
+        "temperature": None if thinking else config.temperature,
         "top_p": config.top_p,
+        "top_k": None if thinking else config.top_k,
         "stop_sequences": config.stop_seqs,
     }
     body.update({key: value for key, value in optional.items() if value is not None})
+    warn_unsupported("Anthropic", config, UNSUPPORTED)
+    warn_unsupported("Anthropic", config, ["reasoning_effort"],
+                     "it takes a thinking budget instead: set reasoning_tokens")
     return body
+
+
+UNSUPPORTED = ("seed", "frequency_penalty", "presence_penalty", "logprobs", "top_logprobs",
+               "num_choices", "response_schema")
+"""``GenerateConfig`` fields the Messages API has no equivalent for."""
 
 
 def anthropic_messages(messages: list[ChatMessage]) -> tuple[str, list[dict[str, Any]]]:

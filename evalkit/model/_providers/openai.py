@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, ClassVar
 
-from .._config import GenerateConfig
+from .._config import GenerateConfig, ResponseSchema
 from .._messages import ChatMessage, ChatMessageAssistant, ChatMessageTool, ToolCall
 from .._output import ChatCompletionChoice, ModelOutput, ModelUsage, StopReason
 from .._tool_info import ToolChoice, ToolFunction, ToolInfo
@@ -22,6 +22,7 @@ from ._classify import OPENAI_TABLE
 from ._openai_stream import assemble_chat_stream
 from ._shapes import expect, optional
 from ._transport import ServerSentEvent, Transport
+from ._unsupported import warn_unsupported
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
@@ -50,6 +51,8 @@ class OpenAIAPI(HttpModelAPI):
     path = "/chat/completions"
     reply_key = "choices"
     table = OPENAI_TABLE
+    sends_top_k: ClassVar[bool] = False
+    """Whether the server takes ``top_k`` (OpenAI does not; vLLM, Together... do)."""
 
     def __init__(
         self,
@@ -80,7 +83,8 @@ class OpenAIAPI(HttpModelAPI):
         tool_choice: ToolChoice | None,
         config: GenerateConfig,
     ) -> dict[str, Any]:
-        return chat_request(self.model_name, input, tools, tool_choice, config)
+        return chat_request(self.model_name, input, tools, tool_choice, config,
+                            provider=self.provider, sends_top_k=self.sends_top_k)
 
     def parse_reply(self, data: dict[str, Any], raw: str) -> ModelOutput:
         return parse_chat_completion(data, raw, self.model_name)
@@ -100,8 +104,12 @@ def chat_request(
     tools: list[ToolInfo],
     tool_choice: ToolChoice | None,
     config: GenerateConfig,
+    *,
+    provider: str = "OpenAI",
+    sends_top_k: bool = False,
 ) -> dict[str, Any]:
-    """The JSON body of a Chat Completions request."""
+    """The JSON body of a Chat Completions request. ``top_k`` is sent only where the
+    server takes it (``sends_top_k``: vLLM, Together...); OpenAI itself has none."""
     body: dict[str, Any] = {
         "model": model_name,
         "messages": [openai_message(message) for message in messages],
@@ -116,14 +124,45 @@ def chat_request(
         body["max_completion_tokens" if uses_completion_tokens else "max_tokens"] = (
             config.max_tokens
         )
-    optional = {
+    body.update(_sampling_options(config, sends_top_k))
+    if config.response_schema is not None:
+        body["response_format"] = openai_response_format(config.response_schema)
+    warn_unsupported(provider, config, ["reasoning_tokens"],
+                     "the Chat Completions protocol takes reasoning_effort instead")
+    if not sends_top_k:
+        warn_unsupported(provider, config, ["top_k"], "its API has no top_k")
+    return body
+
+
+def _sampling_options(config: GenerateConfig, sends_top_k: bool) -> dict[str, Any]:
+    # top_logprobs is refused unless logprobs is on, so asking for one turns on the other.
+    logprobs = config.logprobs
+    if config.top_logprobs is not None and logprobs is None:
+        logprobs = True
+    options = {
         "temperature": config.temperature,
         "top_p": config.top_p,
+        "top_k": config.top_k if sends_top_k else None,
         "stop": config.stop_seqs,
         "seed": config.seed,
+        "frequency_penalty": config.frequency_penalty,
+        "presence_penalty": config.presence_penalty,
+        "logprobs": logprobs,
+        "top_logprobs": config.top_logprobs,
+        "n": config.num_choices,
+        "reasoning_effort": config.reasoning_effort,
     }
-    body.update({key: value for key, value in optional.items() if value is not None})
-    return body
+    return {key: value for key, value in options.items() if value is not None}
+
+
+def openai_response_format(schema: ResponseSchema) -> dict[str, Any]:
+    """Structured output: ``response_format`` of type ``json_schema``."""
+    json_schema: dict[str, Any] = {"name": schema.name, "schema": schema.json_schema}
+    if schema.description is not None:
+        json_schema["description"] = schema.description
+    if schema.strict is not None:
+        json_schema["strict"] = schema.strict
+    return {"type": "json_schema", "json_schema": json_schema}
 
 
 def openai_message(message: ChatMessage) -> dict[str, Any]:
