@@ -13,6 +13,7 @@ from .errors import UsageError
 from .model import GenerateConfig
 from .scorer import Metric, Scorer, get_reducer, match
 from .solver import SampleLimits, Solver, chain, generate
+from .tool._sandbox import sandbox_type
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class Task:
         self.config = config or GenerateConfig()
         """Generation options for this task; the eval's own (``--temperature``...) win."""
         self.sandbox = sandbox
+        _check_sandboxes(sandbox, self.dataset)
         self.version = version
         self.epochs = epochs if isinstance(epochs, Epochs) else Epochs(epochs)
         self.fail_on_error = validate_fail_on_error(fail_on_error)
@@ -95,6 +97,13 @@ class Task:
 
     def __repr__(self) -> str:
         return f"Task(name={self.display_name!r}, samples={len(self.dataset)})"
+
+
+def _check_sandboxes(task_sandbox: SandboxSpec | None, dataset: Dataset) -> None:
+    """UsageError now, before any sample runs, for a sandbox type that does not exist."""
+    sandbox_type(task_sandbox)
+    for spec in {sample.sandbox for sample in dataset if sample.sandbox is not None}:
+        sandbox_type(spec)
 
 
 def _as_solver(solver: Solver | Sequence[Solver] | None) -> Solver:

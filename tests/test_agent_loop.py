@@ -227,7 +227,7 @@ def test_tool_that_hangs_times_out_and_the_run_goes_on() -> None:
     """bash(timeout=0.5) running `sleep 30` is stopped; the model is told and answers."""
     require_tool("bash")
     started = time.monotonic()
-    _, [record] = run(agent(bash(timeout=0.5)), [call("bash", cmd="sleep 30"), answer("5")])
+    _, [record] = run(agent(bash(timeout=0.5)), [call("bash", command="sleep 30"), answer("5")])
     assert time.monotonic() - started < 10
     [result] = tool_messages(record)
     assert result.error == "timed out after 0.5s"
@@ -260,7 +260,7 @@ def test_tools_of_one_sample_share_a_fresh_directory_removed_afterwards(
 ) -> None:
     """bash and python calls of a sample share files; samples do not; all is removed."""
     require_tool("bash")
-    script = [call("bash", cmd="echo hello > note.txt && pwd"),
+    script = [call("bash", command="echo hello > note.txt && pwd"),
               call("python", code="print(open('note.txt').read().strip() + ' again')"),
               answer("5")]
     outputs = iter(script + script)
@@ -287,7 +287,7 @@ def test_sandbox_is_removed_when_the_sample_errs(sandboxes_made: list[str]) -> N
     """A sample that errs after using its sandbox still has it removed."""
     require_tool("bash")
     _, [record] = run(agent(bash(), lookup()),
-                      [call("bash", cmd="touch left.txt"), call("lookup", key="bug")])
+                      [call("bash", command="touch left.txt"), call("lookup", key="bug")])
     assert record.error is not None and record.error.phase == "tool"
     [made] = sandboxes_made
     assert not Path(made).exists()
@@ -307,5 +307,5 @@ def test_scorer_reads_the_sample_sandbox() -> None:
 
     task = Task(dataset=[Sample(input="write 5", target="5")],
                 solver=[use_tools(bash()), generate()], scorer=file_written())
-    _, [record] = run(task, [call("bash", cmd="echo 5 > answer.txt"), answer("done")])
+    _, [record] = run(task, [call("bash", command="echo 5 > answer.txt"), answer("done")])
     assert record.scores is not None and record.scores["file_written"].value == CORRECT

@@ -54,7 +54,7 @@ async def wait_until_dead(pid: int) -> None:
 async def test_bash_runs_in_the_sample_directory() -> None:
     """bash's working directory is the sandbox's fresh, empty directory."""
     async with sandbox_context() as box:
-        output = await bash()(cmd="pwd; ls -A | wc -l")
+        output = await bash()(command="pwd; ls -A | wc -l")
         assert box is sandbox()
     lines = str(output).split()
     assert await anyio.Path(lines[0]).resolve() == await anyio.Path(box.directory).resolve()
@@ -65,7 +65,7 @@ async def test_bash_runs_in_the_sample_directory() -> None:
 async def test_files_persist_within_a_sample_and_directory_removed_after() -> None:
     """Files written by one call are seen by the next (bash and python); the directory goes at the end."""
     async with sandbox_context() as box:
-        await bash()(cmd="echo hello > note.txt")
+        await bash()(command="echo hello > note.txt")
         read_back = await python()(code="print(open('note.txt').read().upper(), end='')")
         assert read_back == "HELLO\n"
         assert (box.directory / "note.txt").read_text() == "hello\n"
@@ -76,9 +76,9 @@ async def test_files_persist_within_a_sample_and_directory_removed_after() -> No
 async def test_samples_get_separate_directories() -> None:
     """Two sandboxes, even nested, never share a directory."""
     async with sandbox_context() as first:
-        await bash()(cmd="touch mine")
+        await bash()(command="touch mine")
         async with sandbox_context() as second:
-            listing = await bash()(cmd="ls")
+            listing = await bash()(command="ls")
         assert first.directory != second.directory
         assert listing == ""
         assert sandbox() is first
@@ -87,7 +87,7 @@ async def test_samples_get_separate_directories() -> None:
 @pytest.mark.anyio
 async def test_tool_outside_a_sample_uses_a_throwaway_directory() -> None:
     """Outside sandbox_context a call gets its own directory, removed right after."""
-    output = await bash()(cmd="pwd")
+    output = await bash()(command="pwd")
     directory = anyio.Path(str(output).strip())
     assert directory.name.startswith("evalkit-sandbox-")
     assert not await directory.exists()
@@ -103,7 +103,7 @@ def test_sandbox_outside_a_sample_raises() -> None:
 async def test_stdout_and_stderr_combined_and_exit_code_reported() -> None:
     """Output interleaves stdout and stderr; a non-zero exit code is noted in the result."""
     async with sandbox_context():
-        output = await bash()(cmd="echo out; echo err >&2; exit 3")
+        output = await bash()(command="echo out; echo err >&2; exit 3")
     assert output == "out\nerr\n[exit code: 3]"
 
 
@@ -122,7 +122,7 @@ async def test_python_runs_code_and_reports_tracebacks() -> None:
 async def test_commands_do_not_wait_for_stdin() -> None:
     """stdin is empty, so a command that reads it ends at once."""
     with anyio.fail_after(5):
-        output = await bash(timeout=30)(cmd="cat; echo done")
+        output = await bash(timeout=30)(command="cat; echo done")
     assert output == "done\n"
 
 
@@ -143,7 +143,7 @@ async def test_timeout_kills_the_command_and_its_children() -> None:
     """A command over its timeout is a ToolError, and the whole process group is killed."""
     async with sandbox_context() as box:
         with anyio.fail_after(5), pytest.raises(ToolError) as caught:
-            await bash(timeout=0.5)(cmd="echo started; sleep 100 & echo $! > sleep.pid; wait")
+            await bash(timeout=0.5)(command="echo started; sleep 100 & echo $! > sleep.pid; wait")
         pid = int((box.directory / "sleep.pid").read_text())
         await wait_until_dead(pid)
     assert caught.value.message == "timed out after 0.5s; output before the timeout:\nstarted\n"
@@ -154,7 +154,7 @@ async def test_background_process_does_not_block_and_is_stopped() -> None:
     """A command that leaves a child running returns when it exits; the child is killed."""
     async with sandbox_context() as box:
         with anyio.fail_after(5):
-            output = await bash(timeout=30)(cmd="sleep 100 & echo $! > sleep.pid; echo back")
+            output = await bash(timeout=30)(command="sleep 100 & echo $! > sleep.pid; echo back")
         assert output == "back\n"
         await wait_until_dead(int((box.directory / "sleep.pid").read_text()))
 
@@ -164,6 +164,6 @@ async def test_cancelled_call_kills_the_process() -> None:
     """Cancelling a running command (a call timeout, a sample limit) kills it."""
     async with sandbox_context() as box:
         with anyio.move_on_after(0.5) as scope:
-            await bash(timeout=None)(cmd="echo $$ > shell.pid; sleep 100")
+            await bash(timeout=None)(command="echo $$ > shell.pid; sleep 100")
         assert scope.cancelled_caught
         await wait_until_dead(int((box.directory / "shell.pid").read_text()))

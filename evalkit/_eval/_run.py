@@ -124,7 +124,7 @@ def _context(plan: RunPlan, model: Model, config: EvalConfig) -> SampleContext:
     retry_on_error = (task.retry_on_error if config.retry_on_error is None
                       else config.retry_on_error)
     return SampleContext(model, task.solver, task.scorers, limits, retry_on_error,
-                         task_config=task.config)
+                         task_config=task.config, sandbox=task.sandbox)
 
 
 async def _run_tasks(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from .._transcript import ErrorEvent, ScoreEvent, Transcript, bind_transcript
 from ..dataset import Sample, Target
+from ..dataset._sample import SandboxSpec
 from ..errors import LimitExceeded, ModelError, ModelFatalError, ToolCallError
 from ..log import EvalError, EvalLimit, EvalSample
 from ..model import ChatMessage, ChatMessageUser, GenerateConfig, Model, ModelUsage
@@ -15,7 +16,7 @@ from ..model._model import bind_active_model, bind_task_config
 from ..model._usage import SampleUsage, bind_sample_usage
 from ..scorer import Score, Scorer, scorer_name
 from ..solver import SampleLimits, Solver, TaskState, make_generate, solve_within_limits
-from ..tool import sandbox_context
+from ..tool import sandbox_context, setup_sandbox
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class SampleContext:
     retry_on_error: int = 0
     task_config: GenerateConfig = field(default_factory=GenerateConfig)
     """The Task's own generation options (the eval's, on the model, win over them)."""
+    sandbox: SandboxSpec | None = None
+    """The Task's sandbox type; a sample's own ``sandbox`` wins over it."""
 
 
 @dataclass
@@ -97,7 +100,9 @@ class SampleRun:
         with bind_transcript(current.events), bind_sample_usage(current.usage), \
                 bind_active_model(context.model), bind_task_config(context.task_config):
             try:
-                async with sandbox_context():  # through scoring too: scorers may read its files
+                # Through scoring too: scorers may read its files.
+                async with sandbox_context(sample.sandbox or context.sandbox) as box:
+                    await setup_sandbox(box, sample.files, sample.setup)
                     generate = make_generate(context.model, context.limits)
                     current.state, limit = await solve_within_limits(
                         context.solver, current.state, generate, context.limits)

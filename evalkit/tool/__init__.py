@@ -3,14 +3,18 @@
 from ..model import ToolInfo
 from ._code_tools import bash, python
 from ._execute import execute_tools
+from ._local_sandbox import LocalSandbox
 from ._output import MAX_TOOL_OUTPUT
-from ._sandbox import ExecResult, Sandbox, sandbox, sandbox_context
+from ._sandbox import ExecResult, SandboxEnvironment, sandbox, sandbox_context, sandboxenv
+from ._sandbox_setup import SandboxSetupError, setup_sandbox
 from ._tool import Tool, ToolError, ToolResult, tool, tool_info
 
 __all__ = [
     "MAX_TOOL_OUTPUT",
     "ExecResult",
-    "Sandbox",
+    "LocalSandbox",
+    "SandboxEnvironment",
+    "SandboxSetupError",
     "Tool",
     "ToolError",
     "ToolInfo",
@@ -20,6 +24,8 @@ __all__ = [
     "python",
     "sandbox",
     "sandbox_context",
+    "sandboxenv",
+    "setup_sandbox",
     "tool",
     "tool_info",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 
 from ._sandbox import ExecResult, sandbox_for_call
@@ -9,14 +10,15 @@ from ._tool import Tool, ToolError, timeout_message, tool
 
 
 @tool
-def bash(timeout: float | None = 60) -> Tool:
+def bash(timeout: float | None = 60, user: str | None = None) -> Tool:
     """A tool that runs bash commands in the sample's sandbox directory.
 
     Args:
         timeout: Seconds a command may run before it is killed (None: no limit).
+        user: The user to run commands as (a sandbox type with users only).
     """
 
-    async def execute(cmd: str) -> str:
+    async def execute(command: str) -> str:
         """Run a bash command and return its output (stdout and stderr combined).
 
         Commands run in a working directory whose files persist between calls.
@@ -24,21 +26,24 @@ def bash(timeout: float | None = 60) -> Tool:
         returns.
 
         Args:
-            cmd: The bash command to run.
+            command: The bash command to run.
         """
         async with sandbox_for_call() as box:
-            result = await box.exec(["bash", "-c", cmd], timeout=timeout)
+            # stderr joins stdout in the shell, so the model sees them in the order written.
+            result = await box.exec(["bash", "-c", "exec 2>&1\n" + command], user=user,
+                                    timeout=timeout)
         return _result_text(result, timeout)
 
     return execute
 
 
 @tool
-def python(timeout: float | None = 60) -> Tool:
+def python(timeout: float | None = 60, user: str | None = None) -> Tool:
     """A tool that runs Python code in the sample's sandbox directory.
 
     Args:
         timeout: Seconds the code may run before it is killed (None: no limit).
+        user: The user to run the code as (a sandbox type with users only).
     """
 
     async def execute(code: str) -> str:
@@ -51,9 +56,11 @@ def python(timeout: float | None = 60) -> Tool:
             code: The Python code to run.
         """
         async with sandbox_for_call() as box:
-            # The code on stdin rather than `-c`: no argument-length limit. -u
-            # keeps prints and tracebacks in the order they happened.
-            result = await box.exec([sys.executable, "-u", "-"], input=code, timeout=timeout)
+            # The code on stdin rather than `-c`: no argument-length limit. -u and
+            # stderr joined to stdout keep prints and tracebacks in the order they happened.
+            script = f"exec 2>&1; exec {shlex.quote(sys.executable)} -u -"
+            result = await box.exec(["bash", "-c", script], input=code, user=user,
+                                    timeout=timeout)
         return _result_text(result, timeout)
 
     return execute

@@ -1,166 +1,148 @@
-"""A local sandbox: a fresh working directory per sample, and commands run in it.
+"""Sandboxes: where tools run commands and keep files, one per sample.
 
-It is not isolation: commands run as the current user, with its environment
-and network. It keeps samples from seeing each other's files and cleans up
-after them. POSIX only (commands run in their own process group).
+A sandbox *type* is a :class:`SandboxEnvironment` subclass registered under a
+name with ``@sandboxenv``; ``local`` (a temporary directory on this machine)
+is built in. The runner only ever talks to this interface, so another type
+(a container, a remote machine) is added by registering it, not by changing
+the runner.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import signal
-import subprocess
-import tempfile
-from collections.abc import AsyncIterator, Sequence
+import abc
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Literal, TypeVar, overload
 
 import anyio
-from anyio.abc import Process
 
+from ..dataset._sample import SandboxSpec
 from ..errors import UsageError
-from ._output import MAX_TOOL_OUTPUT, OutputBuffer
-
-# Polling the exit status backs off to this interval (seconds).
-_MAX_POLL_INTERVAL = 0.05
 
 
 @dataclass(frozen=True)
 class ExecResult:
-    """How a command ended: its exit code and its stdout and stderr, interleaved."""
+    """How a command ended: its exit code, stdout and stderr."""
 
     returncode: int | None
     """None when the command timed out; negative when a signal ended it."""
-    output: str
+    stdout: str
     """At most MAX_TOOL_OUTPUT bytes; the middle of longer output is cut."""
+    stderr: str = ""
     timed_out: bool = False
 
     @property
     def success(self) -> bool:
         return self.returncode == 0
 
+    @property
+    def output(self) -> str:
+        """stdout followed by stderr."""
+        return self.stdout + self.stderr
 
-class Sandbox:
-    """A temporary working directory where tools run commands.
 
-    Without a ``directory`` one is made on first use, so a sample that runs no
-    tool costs nothing more than this object.
+class SandboxEnvironment(abc.ABC):
+    """One sample's sandbox: run commands, read and write files in it.
+
+    A sandbox type implements the three methods and the two lifecycle hooks,
+    and registers itself with ``@sandboxenv(name=...)``.
     """
 
-    def __init__(self, directory: Path | None = None) -> None:
-        self._directory = directory
+    @classmethod
+    @abc.abstractmethod
+    async def sample_init(cls, config: str | None = None) -> SandboxEnvironment:
+        """A new sandbox for one sample (``config``: the type's config file, if any)."""
 
-    @property
-    def directory(self) -> Path:
-        if self._directory is None:
-            self._directory = Path(tempfile.mkdtemp(prefix="evalkit-sandbox-"))
-        return self._directory
+    @abc.abstractmethod
+    async def sample_cleanup(self) -> None:
+        """Release what the sandbox holds; called once when the sample ends, however."""
 
-    @property
-    def created(self) -> bool:
-        """Whether the directory exists yet (made by the first use)."""
-        return self._directory is not None
-
-    def __repr__(self) -> str:
-        return f"Sandbox({str(self._directory) if self._directory else '(not created yet)'})"
-
+    @abc.abstractmethod
     async def exec(
         self,
-        command: Sequence[str],
-        *,
-        input: str | None = None,
-        timeout: float | None = None,  # noqa: ASYNC109 -- kills the command and returns a result; no raise
+        cmd: list[str],
+        input: str | bytes | None = None,
+        cwd: str | None = None,
+        env: dict[str, str] | None = None,
+        user: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 -- a timed-out command is a result
     ) -> ExecResult:
-        """Run ``command`` in the sandbox directory, killing it after ``timeout`` seconds.
+        """Run ``cmd`` (no shell); a timeout returns a result with ``timed_out`` set."""
 
-        The command and every process it starts are killed when it returns or
-        times out, so nothing outlives the call.
-        """
-        process = await anyio.open_process(
-            list(command),
-            cwd=self.directory,
-            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, to kill its children too
-        )
-        output = OutputBuffer(MAX_TOOL_OUTPUT)
-        try:
-            with anyio.move_on_after(timeout) as deadline:
-                async with anyio.create_task_group() as group:
-                    if input is not None:
-                        group.start_soon(_send_input, process, input.encode())
-                    group.start_soon(_read_output, process, output)
-                    await _wait_for_exit(process)
-                    # Background children hold the output pipe open; end them so reading ends.
-                    _kill_process_group(process)
-        finally:
-            _kill_process_group(process)
-            with anyio.CancelScope(shield=True):
-                await process.aclose()
-        if deadline.cancelled_caught:
-            return ExecResult(returncode=None, output=output.text(), timed_out=True)
-        return ExecResult(returncode=process.returncode, output=output.text())
+    @overload
+    async def read_file(self, file: str, text: Literal[True] = True) -> str: ...
+
+    @overload
+    async def read_file(self, file: str, text: Literal[False]) -> bytes: ...
+
+    @abc.abstractmethod
+    async def read_file(self, file: str, text: bool = True) -> str | bytes:
+        """The contents of ``file`` (UTF-8 text, or bytes with ``text=False``)."""
+
+    @abc.abstractmethod
+    async def write_file(self, file: str, contents: str | bytes) -> None:
+        """Write ``file``, making its parent directories."""
 
 
-async def _send_input(process: Process, data: bytes) -> None:
-    assert process.stdin is not None
-    # The command may exit without reading its input.
-    with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
-        await process.stdin.send(data)
-        await process.stdin.aclose()
+_SandboxType = TypeVar("_SandboxType", bound=type[SandboxEnvironment])
+_TYPES: dict[str, type[SandboxEnvironment]] = {}
 
 
-async def _read_output(process: Process, output: OutputBuffer) -> None:
-    assert process.stdout is not None
-    async for chunk in process.stdout:
-        output.feed(chunk)
+def sandboxenv(name: str) -> Callable[[_SandboxType], _SandboxType]:
+    """Register a SandboxEnvironment subclass as the sandbox type ``name``."""
+
+    def register(cls: _SandboxType) -> _SandboxType:
+        _TYPES[name] = cls
+        return cls
+
+    return register
 
 
-async def _wait_for_exit(process: Process) -> None:
-    """Wait for the command itself to exit.
+def sandbox_type(spec: SandboxSpec | None) -> tuple[type[SandboxEnvironment], str | None]:
+    """The registered class and config file of ``spec`` (None: ``local``).
 
-    Not ``process.wait()``: on asyncio it also waits for the output pipe to
-    close, which a background child may hold open.
+    UsageError naming the types that exist for one that does not.
     """
-    interval = 0.001
-    while process.returncode is None:
-        await anyio.sleep(interval)
-        interval = min(interval * 2, _MAX_POLL_INTERVAL)
+    from . import _local_sandbox  # noqa: F401  # registers "local"
+
+    name, config = ("local", None) if spec is None else (
+        (spec, None) if isinstance(spec, str) else spec)
+    if name not in _TYPES:
+        known = ", ".join(repr(each) for each in sorted(_TYPES))
+        hint = (" evalkit has no container support yet;" if name in ("docker", "k8s")
+                else "")
+        raise UsageError(
+            f"sandbox {name!r} is not available:{hint} the sandbox types are {known}. "
+            "Use sandbox='local' (commands run on this machine in a temporary directory, "
+            "not isolated), or register a type with @sandboxenv."
+        )
+    return _TYPES[name], config
 
 
-def _kill_process_group(process: Process) -> None:
-    # ProcessLookupError: the group is gone; PermissionError: macOS, for a group of zombies.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
-
-
-_current: ContextVar[Sandbox | None] = ContextVar("evalkit_sandbox", default=None)
+_current: ContextVar[SandboxEnvironment | None] = ContextVar("evalkit_sandbox", default=None)
 
 
 @asynccontextmanager
-async def sandbox_context() -> AsyncIterator[Sandbox]:
-    """A sandbox in a fresh temporary directory, bound for the tools run inside.
+async def sandbox_context(spec: SandboxSpec | None = None) -> AsyncIterator[SandboxEnvironment]:
+    """A new sandbox of type ``spec`` (default ``local``), bound for the tools run inside.
 
-    The runner enters one around each sample (solver and scorers); the directory
-    is made by the first tool that uses it and removed on exit.
+    The runner enters one around each sample (setup, solver and scorers); the
+    sandbox is cleaned up on exit, also when the sample is cancelled.
     """
-    active = Sandbox()
+    kind, config = sandbox_type(spec)
+    active = await kind.sample_init(config)
     token = _current.set(active)
     try:
         yield active
     finally:
         _current.reset(token)
-        if active.created:
-            with anyio.CancelScope(shield=True):  # clean up even when the sample is cancelled
-                await anyio.to_thread.run_sync(shutil.rmtree, active.directory, True)
+        with anyio.CancelScope(shield=True):  # clean up even when the sample is cancelled
+            await active.sample_cleanup()
 
 
-def sandbox() -> Sandbox:
+def sandbox() -> SandboxEnvironment:
     """The sandbox of the sample running now."""
     current = _current.get()
     if current is None:
@@ -172,7 +154,7 @@ def sandbox() -> Sandbox:
 
 
 @asynccontextmanager
-async def sandbox_for_call() -> AsyncIterator[Sandbox]:
+async def sandbox_for_call() -> AsyncIterator[SandboxEnvironment]:
     """The active sandbox, or a throwaway one for a tool run outside a sample."""
     current = _current.get()
     if current is not None:
