@@ -1,6 +1,8 @@
 """Retry of a 100k-sample log with 1% errored: how fast is the decision, how fast the copy?
+And how much memory does retrying a large killed log take?
 
-    /work/venv/bin/python benchmarks/retry.py [--samples 100000] [--runs 5]
+    python benchmarks/retry.py [--samples 100000] [--runs 5]
+        [--memory-samples 100000 --memory-epochs 2]   # 0 samples: skip
 
 Writes a log directly with ``LogWriter`` (lines shaped exactly like those of a
 mock eval), then measures, as medians over several runs:
@@ -9,18 +11,25 @@ mock eval), then measures, as medians over several runs:
   target <= 1 s;
 - copy: writing the carried-over samples into the new log and tallying them
   (``TaskRun._carry_over``), target >= 50k samples/s;
-- retry: a whole ``eval_retry`` (decide + copy + re-running the 1% on mockllm).
+- retry: a whole ``eval_retry`` (decide + copy + re-running the 1% on mockllm);
+- memory: peak RSS of a whole mock run of 100k samples x 2 epochs, and of the
+  retry of that log killed at 50% (each in a fresh process), target: the retry
+  <= the original run + 50 MB (carried samples are streamed, never all held).
+  Takes a few minutes.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from evalkit import eval_retry
 from evalkit._eval._config import EvalConfig
@@ -29,7 +38,14 @@ from evalkit._eval._retry import plan_retry
 from evalkit._eval._run import _context, _models_for
 from evalkit._eval._task_run import TaskRun
 from evalkit._registry import find_task
-from evalkit.log import EvalError, EvalFooter, EvalSample, LogWriter, read_eval_log_header
+from evalkit.log import (
+    EvalError,
+    EvalFooter,
+    EvalSample,
+    LogWriter,
+    iter_sample_lines,
+    read_eval_log_header,
+)
 from evalkit.model import ChatMessageAssistant, ChatMessageUser, ModelOutput, ModelUsage
 from evalkit.scorer import Score
 
@@ -44,6 +60,22 @@ def bench(n: int = 100_000):
 ERROR_EVERY = 100
 TARGET_DECIDE_S = 1.0
 TARGET_COPY_RATE = 50_000
+TARGET_EXTRA_RSS_MB = 50
+
+MEMORY_CHILD = r"""
+import json, resource, sys
+from evalkit import eval, eval_retry
+
+mode, target = sys.argv[1], sys.argv[2]
+if mode == "original":
+    n, epochs, log_dir = int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+    [log] = eval(f"{target}@bench", model="mockllm/model", task_args={"n": n}, epochs=epochs,
+                 log_dir=log_dir, display="none")
+else:
+    [log] = eval_retry(target, display="none")
+print(json.dumps({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "log": log.location, "completed": log.results.completed_samples}))
+"""
 
 
 def write_log(directory: Path, samples: int) -> Path:
@@ -113,7 +145,7 @@ def measure(samples: int, runs: int) -> list[tuple[str, str, str, str, str]]:
         decide, decide_cpu = median_seconds(lambda: plan_retry(log, spec, tasks.pop(), config),
                                             runs)
         plan = plan_retry(log, spec, task, config)
-        carried = len(plan.carried.lines)
+        carried = plan.carried.count
         copy, copy_cpu = median_seconds(lambda: _copy(plan, config), runs)
         retry_dir = directory / "retry"
         retry_dir.mkdir()
@@ -149,6 +181,56 @@ def _full_retry(log: Path) -> None:
     assert retried.status == "success", retried
 
 
+def measure_memory(samples: int, epochs: int) -> list[tuple[str, str, str, str, str]]:
+    """Peak RSS of the original run and of the retry of its log killed half way."""
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        task_file = directory / "bench_task.py"
+        task_file.write_text(TASK_FILE)
+        original = _memory_child("original", str(task_file), str(samples), str(epochs),
+                                 str(directory / "original"))
+        killed = directory / "killed" / "killed.jsonl.zst"
+        carried = _kill_half_way(Path(original["log"]), killed)
+        retry = _memory_child("retry", str(killed))
+    total = samples * epochs
+    assert original["completed"] == total and retry["completed"] == total, (original, retry)
+    extra = retry["peak_mb"] - original["peak_mb"]
+    return [
+        (f"original run: {samples:,} samples x {epochs} epochs", "-", "-",
+         f"{original['peak_mb']:.0f} MB", "-"),
+        (f"retry of it killed at 50% (carries {carried:,})", "-", "-",
+         f"{retry['peak_mb']:.0f} MB ({extra:+.0f} MB)",
+         _verdict(extra <= TARGET_EXTRA_RSS_MB)),
+    ]
+
+
+def _memory_child(*args: str) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, "-c", MEMORY_CHILD, *args], capture_output=True,
+                         text=True, check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"the {args[0]} run failed:\n{out.stderr}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _kill_half_way(log: Path, killed: Path) -> int:
+    """A copy of ``log`` as a kill -9 half way would leave it: the header and the
+    first half of its samples, no footer. Returns how many samples it holds."""
+    spec = read_eval_log_header(log).eval
+    half = spec.dataset.samples * int(spec.config.get("epochs", 1)) // 2
+    with LogWriter(killed) as writer:
+        writer.write_header(spec)
+        batch: list[bytes] = []
+        for count, line in enumerate(iter_sample_lines(log), start=1):
+            batch.append(line + b"\n")
+            if len(batch) == 1000 or count == half:
+                writer.write_sample_lines(batch)
+                batch = []
+            if count == half:
+                break
+    return half
+
+
 def _verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
@@ -157,13 +239,25 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--samples", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--memory-samples", type=int, default=100_000)
+    parser.add_argument("--memory-epochs", type=int, default=2)
     args = parser.parse_args()
     rows = [("step", "median (wall)", "median (CPU)", "target", "")]
-    rows += measure(args.samples, args.runs)
+    if args.samples:
+        rows += measure(args.samples, args.runs)
+        _print(rows)
+    memory = [("peak RSS (one run each)", "", "", "peak RSS", "")]
+    if args.memory_samples:
+        memory += measure_memory(args.memory_samples, args.memory_epochs)
+        print()
+        _print(memory)
+    return 0 if all(row[4] != "MISSED" for row in rows + memory) else 1
+
+
+def _print(rows: list[tuple[str, str, str, str, str]]) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
-    return 0 if all(row[4] != "MISSED" for row in rows) else 1
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,6 +28,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
+    if not args.debug:
+        warnings.showwarning = _one_line_warning
     try:
         return _dispatch(args)
     except EvalInterrupted as exc:
@@ -37,6 +40,12 @@ def _main(argv: Sequence[str] | None) -> int:
             traceback.print_exc()
         print(f"evalkit: error: {exc}", file=sys.stderr)
         return 2
+
+
+def _one_line_warning(message: Warning | str, category: type[Warning], *_: object,
+                      **__: object) -> None:
+    """A warning (a damaged log, ...) as one line, without the code that raised it."""
+    print(f"evalkit: warning: {message}", file=sys.stderr)
 
 
 def _cancelled() -> int:

@@ -29,7 +29,7 @@ from typing import Any, Literal
 from ..dataset import Sample
 from ..errors import LogError
 from ..log import EvalError, EvalSpec, iter_sample_lines, list_eval_logs, read_eval_log_header
-from ..log._reader import warn_bad_line
+from ..log._reader import iter_sample_lines_checked, warn_bad_line
 from ..model import ModelUsage
 from ._sample import PriorAttempts
 
@@ -50,12 +50,16 @@ _ERROR_START = b'"error":{"message":'
 class PastSample:
     """One (sample id, epoch) as recorded in one earlier log."""
 
-    line: bytes
-    """The raw JSON line as in the log (without its newline), copied as is into a new log."""
+    line: bytes | None
+    """The raw JSON line (without its newline); dropped once loaded for a completed
+    sample, which a retry copies from its log by ``log`` and ``ordinal`` instead."""
     key: SampleKey
     input_hash: str | None
     status: Status
     attempts: int
+    log: Path | None = None
+    ordinal: int = 0
+    """Its place among the sample lines of ``log`` (as ``iter_sample_lines`` yields them)."""
 
     @property
     def completed(self) -> bool:
@@ -64,6 +68,7 @@ class PastSample:
 
     def prior_attempts(self) -> PriorAttempts:
         """Attempts, errors (oldest first) and usage so far (decodes the line: rare)."""
+        assert self.line is not None, "only a completed sample's line is dropped"
         record = json.loads(self.line)
         history = [EvalError.model_validate(e) for e in record.get("error_history") or []]
         if record.get("error") is not None:
@@ -103,19 +108,61 @@ def load_lineage(log: Path, spec: EvalSpec) -> Lineage:
     for path in reversed(lineage.logs):  # oldest first, so newer records win ties
         try:
             with gc_paused():
-                for line in iter_sample_lines(path):
-                    try:
-                        past = scan_sample_line(line)
-                    except LogError as exc:  # damaged, in a frame with no checksum
-                        warn_bad_line(path, line, exc)
-                        continue
-                    _keep_best(lineage.records, past)
+                _load_log(path, lineage.records)
         except LogError as exc:
             if path == log:
                 raise LogError(f"{exc}. To retry anyway, retry another log of the same "
                                "run (`evalkit log ls`)") from exc
             print(f"warning: {exc}; samples after the damage will re-run", file=sys.stderr)
     return lineage
+
+
+def _load_log(path: Path, records: dict[RecordKey, PastSample]) -> None:
+    """Keep the best records of ``path``; completed ones without their line (memory
+    stays flat in the number of samples a retry carries: it streams them)."""
+    for ordinal, (line, checked) in enumerate(iter_sample_lines_checked(path)):
+        try:
+            # A line no checksum vouches for is decoded in full: a damaged one is
+            # skipped (and re-run) rather than carried into the new log.
+            past = scan_sample_line(line) if checked else _decode_sample_line(line)
+        except LogError as exc:
+            warn_bad_line(path, line, exc)
+            continue
+        past.log, past.ordinal = path, ordinal
+        if past.status == "completed":
+            past.line = None
+        _keep_best(records, past)
+
+
+class CarriedSamples:
+    """Sample records a retry reuses from earlier runs: where each sits, so they are
+    streamed from their logs into the new one, never all held in memory."""
+
+    def __init__(self) -> None:
+        self._picked: dict[Path, bytearray] = {}  # per log, 1 at each carried ordinal
+        self.count = 0
+        self.errored = 0
+        """Samples that failed ``max_attempts`` times: carried, not re-run."""
+
+    def add(self, past: PastSample) -> None:
+        assert past.log is not None
+        picked = self._picked.setdefault(past.log, bytearray())
+        if len(picked) <= past.ordinal:
+            picked.extend(bytes(past.ordinal + 1 - len(picked)))
+        picked[past.ordinal] = 1
+        self.count += 1
+
+    def lines(self) -> Iterator[bytes]:
+        """The carried lines, read again from their logs (each log once, in order)."""
+        for log, picked in self._picked.items():
+            wanted, found = picked.count(1), 0
+            for ordinal, line in enumerate(iter_sample_lines(log)):
+                if ordinal < len(picked) and picked[ordinal]:
+                    found += 1
+                    yield line
+            if found != wanted:
+                raise LogError(f"{log} changed while the retry read it ({wanted - found} "
+                               "samples to carry over are gone); retry again")
 
 
 @contextmanager

@@ -10,6 +10,7 @@ from .._task import Task
 from ..dataset import Sample
 from ..log import EvalSpec
 from ..model import Model
+from ._lineage import CarriedSamples
 from ._sample import PriorAttempts
 
 
@@ -18,15 +19,6 @@ class WorkItem:
     sample: Sample
     epoch: int
     prior: PriorAttempts | None = None
-
-
-@dataclass
-class CarriedSamples:
-    """Sample records reused from earlier runs, as their raw JSON lines."""
-
-    lines: list[bytes] = field(default_factory=list)
-    errored: int = 0
-    """Lines of samples that failed ``max_attempts`` times: carried, not re-run."""
 
 
 @dataclass

@@ -26,10 +26,10 @@ from ..log import EvalLog, EvalSpec, read_eval_log_header
 from ..model import Model
 from ._config import EvalConfig
 from ._display import resume_command
-from ._lineage import Lineage, gc_paused, input_hash_of, load_lineage
+from ._lineage import CarriedSamples, Lineage, gc_paused, input_hash_of, load_lineage
 from ._lock import hold_lineages
 from ._models import bound_model, config_for
-from ._plan import CarriedSamples, RunPlan, WorkItem
+from ._plan import RunPlan, WorkItem
 from ._planner import build_spec, epochs_of, log_path, select_samples
 from ._recorded import config_from_spec, credentials_for, is_unrecorded, task_args_of
 from ._run import execute
@@ -342,7 +342,7 @@ def decide(
     """Split samples x epochs into carried-over lines, never-run items and items to run
     again. The hot path of a retry: one dict lookup per sample and epoch."""
     carried = CarriedSamples()
-    carry = carried.lines.append
+    carry = carried.add
     fresh: list[WorkItem] = []
     again: list[WorkItem] = []
     records, known, changed = lineage.records, lineage.keys(), 0
@@ -355,17 +355,17 @@ def decide(
                 changed += key in known  # it ran before, on another input
                 fresh.append(WorkItem(sample, epoch))
             elif past.status == "completed":
-                carry(past.line)
+                carry(past)
             elif past.status == "error":
                 prior = past.prior_attempts()  # decodes the line: errors are rare
                 if len(prior.errors) >= max_attempts:  # failures, not cancelled attempts
-                    carry(past.line)  # failed max_attempts times: stays errored
+                    carry(past)  # failed max_attempts times: stays errored
                     carried.errored += 1
                 else:
                     again.append(WorkItem(sample, epoch, prior))
             else:  # cancelled mid-run: it did not fail, so it goes with the unrun ones
                 fresh.append(WorkItem(sample, epoch, past.prior_attempts()))
-    matched = len(carried.lines) + len(again) + changed + sum(1 for item in fresh if item.prior)
+    matched = carried.count + len(again) + changed + sum(1 for item in fresh if item.prior)
     _warn_about_changes(changed, dropped=len(known) - matched)
     return carried, fresh, again
 

@@ -33,6 +33,7 @@ from ._unwritable import UnwritableLog
 
 StopReason = Literal["threshold", "fatal", "cancelled", "unwritable"]
 _CARRY_BATCH = 2048
+_CARRY_BATCH_BYTES = 1 << 18
 
 
 class TaskRun:
@@ -101,7 +102,7 @@ class TaskRun:
         outcome.note(self.plan.spec.task_id)
         footer = self._footer()
         if outcome.removed:  # what is safe is what the retry carried from earlier logs
-            safe = len(self.plan.carried.lines) - self.plan.carried.errored
+            safe = self.plan.carried.count - self.plan.carried.errored
         else:
             safe = footer.results.completed_samples if footer.results else 0
         location = outcome.resume_from
@@ -111,12 +112,19 @@ class TaskRun:
                        samples=LazySamples(location) if location else None)
 
     def _carry_over(self, writer: LogWriter) -> None:
-        lines = self.plan.carried.lines
-        for start in range(0, len(lines), _CARRY_BATCH):
-            batch = lines[start:start + _CARRY_BATCH]
-            writer.write_sample_lines([b"\n".join(batch) + b"\n"])  # lines come without "\n"
-            for line in batch:
-                self._tally_raw(json.loads(line))
+        """Copy the carried samples, streamed from their logs a batch at a time."""
+        batch: list[bytes] = []
+        size = 0
+        for line in self.plan.carried.lines():
+            batch.append(line)
+            size += len(line)
+            self._tally_raw(json.loads(line))
+            if len(batch) == _CARRY_BATCH or size >= _CARRY_BATCH_BYTES:
+                writer.write_sample_lines([b"\n".join(batch) + b"\n"])  # lines lack "\n"
+                batch.clear()
+                size = 0
+        if batch:
+            writer.write_sample_lines([b"\n".join(batch) + b"\n"])
         self.progress.carried = self.progress.done
 
     def _tally_raw(self, record: dict[str, Any]) -> None:

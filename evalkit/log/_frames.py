@@ -35,6 +35,8 @@ _SKIPPABLE_MASK, _SKIPPABLE = 0xFFFFFFF0, 0x184D2A50
 _SKIPPABLE_PREFIX = _U32.pack(0x184D2A5E)
 """The skippable frame evalkit writes (the index)."""
 _SAMPLE_FRAME_HEAD = sample_frame_head()
+_CHECKSUM_FLAG = 0x04
+"""Content_Checksum_flag in a zstd frame header descriptor."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,11 @@ class Frame:
     """The first bytes of its content (all of it when asked)."""
     finished: bool
     """False when the file ends inside the frame (an interrupted run's last frame)."""
+    checked: bool = False
+    """Finished with a content checksum that matched: its lines are exactly as written."""
+    salvaged: bool = False
+    """The last frame of an interrupted log, damaged from some point on (a power cut
+    leaves zeros or stale bytes after the last synced write): read up to the damage."""
 
 
 class FrameError(Exception):
@@ -75,27 +82,62 @@ def decode_frame(handle: BinaryIO, offset: int, size: int, keep: int = 16) -> Fr
             kept.append(decoded[:room])
             room -= len(kept[-1])
         if decoder.eof:
-            return Frame(offset, position - len(decoder.unused_data), b"".join(kept), True)
+            return Frame(offset, position - len(decoder.unused_data), b"".join(kept), True,
+                         checked=_has_checksum(handle, offset))
     return Frame(offset, position, b"".join(kept), False)
+
+
+def _has_checksum(handle: BinaryIO, offset: int) -> bool:
+    """Whether the frame at ``offset`` declares a content checksum (zstd checked it)."""
+    handle.seek(offset + len(ZSTD_MAGIC))
+    descriptor = handle.read(1)
+    return bool(descriptor) and bool(descriptor[0] & _CHECKSUM_FLAG)
 
 
 def frame_lines(handle: BinaryIO, frame: Frame) -> Iterator[bytes]:
     """The complete lines of a frame already checked, decoded again as they are read
     (so memory stays flat); a last line with no newline (torn by a crash) is dropped."""
+    pending = b""
+    for decoded in _frame_content(handle, frame):
+        lines = (pending + decoded).split(b"\n")
+        pending = lines.pop()
+        yield from (line for line in lines if line)
+
+
+def _frame_content(handle: BinaryIO, frame: Frame) -> Iterator[bytes]:
+    """The frame's content, chunk by chunk; a salvaged frame's up to its damage."""
     handle.seek(frame.offset)
     decoder = zstandard.ZstdDecompressor().decompressobj()
-    position, pending = frame.offset, b""
+    position = frame.offset
     while position < frame.end:
         chunk = handle.read(min(_CHUNK, frame.end - position))
         if not chunk:
             return
-        position += len(chunk)
         try:
-            lines = (pending + decoder.decompress(chunk)).split(b"\n")
+            yield decoder.decompress(chunk)
         except zstandard.ZstdError:
-            return  # changed since it was checked: nothing more from it is trusted
-        pending = lines.pop()
-        yield from (line for line in lines if line)
+            if frame.salvaged:
+                yield from _content_before_damage(handle, frame.offset, position, chunk)
+            return  # else it changed since it was checked: nothing more is trusted
+        position += len(chunk)
+
+
+def _content_before_damage(handle: BinaryIO, offset: int, good_end: int,
+                           bad_chunk: bytes) -> Iterator[bytes]:
+    """What ``bad_chunk`` (the chunk at ``good_end`` where decoding failed) decodes to
+    before the damage: the frame is decoded again up to it, then byte by byte."""
+    decoder = zstandard.ZstdDecompressor().decompressobj()
+    handle.seek(offset)
+    position = offset
+    while position < good_end:  # rebuild the decoder's state; this output was yielded
+        chunk = handle.read(min(_CHUNK, good_end - position))
+        decoder.decompress(chunk)
+        position += len(chunk)
+    for at in range(len(bad_chunk)):
+        try:
+            yield decoder.decompress(bad_chunk[at:at + 1])
+        except zstandard.ZstdError:
+            return
 
 
 @dataclass
@@ -114,8 +156,6 @@ class FrameWalker:
         self.index = index
         self.size = os.fstat(handle.fileno()).st_size
         self.end = index.end if index is not None else self.size
-        self.lost_samples = 0
-        """Samples the damaged frames held, as far as the index tells."""
 
     def __iter__(self) -> Iterator[Frame]:
         if self.end < self.size:
@@ -135,8 +175,10 @@ class FrameWalker:
                 continue
             self._report(damage)
             damage = None
-            if frame.head:
+            if frame.head or frame.salvaged:
                 yield frame
+            if frame.salvaged:
+                self._report_salvaged(frame, reason)
             position = frame.end
         self._report(damage)
 
@@ -148,6 +190,11 @@ class FrameWalker:
             try:
                 frame = decode_frame(self.handle, position, self.end)
             except FrameError as exc:
+                # Damage at the end of an interrupted log (not a failed checksum: that
+                # frame was whole, so where its damage starts is unknown).
+                if self.index is None and "checksum" not in str(exc) \
+                        and not self._frame_follows(position + 1):
+                    return Frame(position, self.end, b"", False, salvaged=True), str(exc)
                 return None, str(exc)
             if frame.finished:
                 return frame, ""
@@ -197,13 +244,19 @@ class FrameWalker:
             position = self._next_magic(position + 1)
         return False
 
+    def _report_salvaged(self, frame: Frame, reason: str) -> None:
+        warnings.warn(LogDamageWarning(
+            f"{self.source}: the last frame (from byte {frame.offset}) is damaged from some "
+            f"point on ({reason}), as a power cut leaves it; the samples before the damage "
+            "were read, the rest are lost (`evalkit eval-retry` runs them again)"),
+            stacklevel=2)
+
     def _report(self, damage: _Damage | None) -> None:
         if damage is None:
             return
         what = "the samples in it are lost"
         if self.index is not None:
             lost = self.index.samples_between(damage.start, damage.end)
-            self.lost_samples += lost
             what = f"its {lost} samples are lost" if lost != 1 else "its 1 sample is lost"
         warnings.warn(LogDamageWarning(
             f"{self.source}: bytes {damage.start}-{damage.end} are damaged ({damage.reason}); "

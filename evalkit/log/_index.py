@@ -22,6 +22,7 @@ TRAILER_MAGIC = b"EKIX"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 TAIL_BYTES = 1 << 16
 """How far from the end of the file the trailer is looked for."""
+_TYPICAL_INDEX_BYTES = 4096
 _TRAILER = struct.Struct("<I4s")
 _FRAME_HEAD = struct.Struct("<II")
 
@@ -53,9 +54,18 @@ def encode_index(index: dict[str, Any]) -> bytes:
 def read_index(handle: BinaryIO, file_size: int) -> LogIndex | None:
     """The index near the end of ``handle``, or ``None`` if the log never finished
     (or its index is damaged)."""
-    tail_start = max(0, file_size - TAIL_BYTES)
-    handle.seek(tail_start)
-    tail = handle.read(file_size - tail_start)
+    for tail_bytes in (_TYPICAL_INDEX_BYTES, TAIL_BYTES):  # the usual case first
+        tail_start = max(0, file_size - tail_bytes)
+        handle.seek(tail_start)
+        tail = handle.read(file_size - tail_start)
+        index = _index_in(handle, tail, tail_start)
+        if index is not None or tail_start == 0:
+            return index
+    return None
+
+
+def _index_in(handle: BinaryIO, tail: bytes, tail_start: int) -> LogIndex | None:
+    """The last valid index whose trailer lies in ``tail`` (the file from ``tail_start``)."""
     at = len(tail)
     while (at := tail.rfind(TRAILER_MAGIC, 0, at)) >= 0:
         index = _index_ending_at(handle, tail_start + at + len(TRAILER_MAGIC), tail, tail_start)

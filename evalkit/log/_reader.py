@@ -65,9 +65,16 @@ def warn_bad_line(path: str | Path, line: bytes, exc: Exception) -> None:
 
 def iter_sample_lines(path: str | Path) -> Iterator[bytes]:
     """The raw JSON line of every sample, as written (used to carry samples over)."""
-    for line in iter_lines(path):
+    for line, _ in iter_sample_lines_checked(path):
+        yield line
+
+
+def iter_sample_lines_checked(path: str | Path) -> Iterator[tuple[bytes, bool]]:
+    """Every sample line and whether its frame's checksum vouches for it (False for
+    an interrupted run's last frame and for logs written before checksums)."""
+    for line, checked in _lines(path):
         if line.startswith(b'{"type":"sample"'):
-            yield line
+            yield line, checked
 
 
 def iter_lines(path: str | Path) -> Iterator[bytes]:
@@ -76,11 +83,17 @@ def iter_lines(path: str | Path) -> Iterator[bytes]:
     A damaged frame is skipped with a ``LogDamageWarning`` naming how many
     samples it held; the torn last line of an interrupted run is dropped.
     """
+    for line, _ in _lines(path):
+        yield line
+
+
+def _lines(path: str | Path) -> Iterator[tuple[bytes, bool]]:
     source = Path(path)
     with _open(source) as handle:
         index = read_index(handle, os.fstat(handle.fileno()).st_size)
         for frame in FrameWalker(handle, source, index):
-            yield from frame_lines(handle, frame)
+            for line in frame_lines(handle, frame):
+                yield line, frame.checked
 
 
 def _open(source: Path) -> BinaryIO:

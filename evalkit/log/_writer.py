@@ -16,6 +16,8 @@ from typing import Any
 
 import zstandard
 
+from . import _durable
+from ._durable import PeriodicSync
 from ._index import encode_index
 from ._records import EvalFooter, EvalSample, EvalSpec
 
@@ -51,6 +53,7 @@ class LogWriter:
         self.samples_written = 0
         self._failed: OSError | None = None
         """The write error that ended this log; every later write raises it again."""
+        self._sync = PeriodicSync(self._file.fileno(), self.path.parent, _durable.SYNC_INTERVAL)
 
     def write_header(self, spec: EvalSpec) -> None:
         line = spec.model_dump_json(exclude_none=True).encode() + b"\n"
@@ -87,9 +90,18 @@ class LogWriter:
         index = {"footer": footer_offset, "frames": self._frames,
                  "samples": self.samples_written}
         self._write(footer_frame + encode_index(index))
+        self._sync.sync_now()
 
     def close(self) -> None:
-        if not self._file.closed:
+        """Sync what the timer has not yet synced, then close the file."""
+        if self._file.closed:
+            return
+        try:
+            self._sync.sync_now()
+        except OSError:
+            pass  # an abnormal end (a normal one synced in write_footer): its error matters
+        finally:
+            self._sync.close()
             self._file.close()
 
     def _finish_frame(self) -> None:
@@ -111,6 +123,7 @@ class LogWriter:
                 self._file.truncate(self._offset)
             raise
         self._offset += len(data)
+        self._sync.wrote(self._offset)
 
     def __enter__(self) -> LogWriter:
         return self
