@@ -33,7 +33,8 @@ def run_options(args: argparse.Namespace) -> dict[str, Any]:
     for name in ("limit", "epochs", "epochs_reducer", "seed", "fail_on_error", "continue_on_fail",
                  "retry_on_error", "max_messages", "token_limit", "time_limit",
                  "max_connections", "max_samples", "max_tasks", "max_retries", "timeout",
-                 "attempt_timeout", "model_base_url", "log_dir", "display"):
+                 "attempt_timeout", "model_base_url", "log_dir", "display", "executor",
+                 "ray_address"):
         options[name] = getattr(args, name)
     for name in CLI_GENERATE_OPTIONS:
         options[name] = getattr(args, name)

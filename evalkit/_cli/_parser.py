@@ -101,6 +101,10 @@ def _add_run_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--model-cost", action="append", metavar="MODEL=IN:OUT",
                      help="price in dollars per million input:output tokens")
     sub.add_argument("--log-dir", help="where logs go (default $EVALKIT_LOG_DIR or ./logs)")
+    sub.add_argument("--executor", choices=("local", "ray"), default=None,
+                     help="where samples run: this process (default) or a Ray cluster")
+    sub.add_argument("--ray-address", help="the Ray cluster to join (default $RAY_ADDRESS, "
+                     "else a local one)")
     sub.add_argument("--display", choices=("rich", "plain", "none"), default=None)
     sub.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     sub.add_argument("--view", action="store_true",

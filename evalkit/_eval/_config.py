@@ -59,6 +59,10 @@ class EvalConfig(BaseModel):
     timeout: float | None = None
     attempt_timeout: float | None = None
     log_dir: str | None = None
+    executor: Literal["local", "ray"] = "local"
+    """Where samples run: this process, or a Ray cluster (docs/cluster.md)."""
+    ray_address: str | None = None
+    """The Ray cluster to join (else ``$RAY_ADDRESS``, else a local one is started)."""
     display: Display = "rich"
     debug: bool = False
     retry_attempts: int = 0

@@ -18,6 +18,7 @@ from ..model import Model, get_model
 from ..solver import SampleLimits
 from ._config import EvalConfig
 from ._display import Display, in_notebook, resume_command_for
+from ._executor import make_executor
 from ._lock import hold_lineages
 from ._plan import RunPlan
 from ._sample import SampleContext
@@ -42,8 +43,20 @@ async def _execute(plans: Sequence[RunPlan], config: EvalConfig, summary: bool,
     if config.seed is not None:
         random.seed(config.seed)
     models = _models_for(plans, config)
-    runs = [TaskRun(plan, _context(plan, plan.model or models[plan.spec.model], config), config)
-            for plan in plans]
+    executor = make_executor(config)
+    try:
+        runs = []
+        for plan in plans:
+            context = _context(plan, plan.model or models[plan.spec.model], config)
+            runs.append(TaskRun(plan, context, config, await executor.for_task(plan, context)))
+        return await _execute_runs(plans, runs, models, config, summary)
+    finally:
+        with anyio.CancelScope(shield=True):
+            await executor.aclose()
+
+
+async def _execute_runs(plans: Sequence[RunPlan], runs: list[TaskRun], models: dict[str, Model],
+                        config: EvalConfig, summary: bool) -> list[EvalLog]:
     display = Display(config.display)
     display.start()
     logs: list[EvalLog | None] = [None] * len(runs)

@@ -25,10 +25,11 @@ from ..log import EvalError, EvalFooter, EvalLog, EvalSample, EvalStats, LogWrit
 from ..log._lazy import LazySamples
 from ..model._pricing import total_cost
 from ._config import EvalConfig
+from ._executor import LocalSamples, TaskSamples
 from ._plan import RunPlan, WorkItem
 from ._progress import TaskProgress
 from ._results import ResultsTally, outcome_of_raw
-from ._sample import SampleContext, SampleRun, unwritable_sample
+from ._sample import SampleContext, unwritable_sample
 from ._unwritable import UnwritableLog
 
 StopReason = Literal["threshold", "fatal", "cancelled", "unwritable"]
@@ -39,10 +40,13 @@ _CARRY_BATCH_BYTES = 1 << 18
 class TaskRun:
     """One task's run, from header to footer."""
 
-    def __init__(self, plan: RunPlan, context: SampleContext, config: EvalConfig) -> None:
+    def __init__(self, plan: RunPlan, context: SampleContext, config: EvalConfig,
+                 samples: TaskSamples | None = None) -> None:
         self.plan = plan
         self.context = context
         self.config = config
+        self.samples = samples or LocalSamples(context)
+        """Where the samples run (the executor seam): this process unless told."""
         task = plan.task
         self.policy = ErrorPolicy(
             task.fail_on_error if config.fail_on_error is None else config.fail_on_error)
@@ -143,8 +147,8 @@ class TaskRun:
     async def _run_pool(self, items: Iterable[WorkItem], writer: LogWriter) -> None:
         """Run ``items`` on up to ``max_samples`` workers sharing one iterator."""
         pending = iter(items)
-        workers = min(self.config.max_samples or _default_max_samples(self.context),
-                      max(self.plan.total, 1))
+        wanted = self.config.max_samples or _default_max_samples(self.context)
+        workers = min(self.samples.in_flight(wanted), max(self.plan.total, 1))
         async with anyio.create_task_group() as group:
             for _ in range(workers):
                 group.start_soon(self._worker, pending, writer)
@@ -165,7 +169,7 @@ class TaskRun:
 
     async def _run_one(self, item: WorkItem) -> EvalSample:
         record: EvalSample | None = None
-        run = SampleRun(self.context, item.sample, item.epoch, item.prior)
+        run = self.samples.sample(item)
         with anyio.CancelScope() as scope:
             self._in_flight.add(scope)
             try:
