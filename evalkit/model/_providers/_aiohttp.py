@@ -143,7 +143,10 @@ class AiohttpTransport(Transport):
             _parsed_url(_without_userinfo(request.url) if "authorization" in headers
                         else request.url),
             data=request.body, headers=headers, proxy=proxy.url if proxy else None,
-            proxy_headers=proxy_headers, allow_redirects=False, timeout=_client_timeout(TIMEOUTS))
+            proxy_headers=proxy_headers, allow_redirects=False, timeout=_client_timeout(TIMEOUTS),
+            # The CA bundle is loaded only when TLS is spoken (it costs tens of ms).
+            ssl=ssl_context() if request.url.startswith("https://") or (
+                proxy is not None and proxy.url.startswith("https://")) else True)
 
     def _client(self) -> aiohttp.ClientSession:
         loop = _running_loop()
@@ -154,7 +157,7 @@ class AiohttpTransport(Transport):
                 self._session.detach()
             self._loop = loop
             connector = _FreshConnector(limit=self.max_connections,
-                                        keepalive_timeout=KEEPALIVE_EXPIRY, ssl=ssl_context())
+                                        keepalive_timeout=KEEPALIVE_EXPIRY)
             # No cookie jar: API calls carry their own credentials, and nothing a reply sets
             # should ride along on later calls (nor cost a jar lookup on each).
             self._session = aiohttp.ClientSession(
