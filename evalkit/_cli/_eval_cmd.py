@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from ..errors import UsageError
 from ..log import EvalLog
 from ..model._pricing import parse_cost_override
 from ._coerce import parse_assignments
@@ -28,6 +29,7 @@ def run_options(args: argparse.Namespace) -> dict[str, Any]:
         "model_args": parse_assignments(args.model_args, "-M") or None,
         "model_cost": {model: (p.input, p.output) for model, p in costs.items()} or None,
         "sample_id": _sample_ids(args.sample_id),
+        "model_roles": model_roles(args.model_role),
         "command": "evalkit " + shlex.join(sys.argv[1:]),
     }
     for name in ("limit", "epochs", "epochs_reducer", "seed", "fail_on_error", "continue_on_fail",
@@ -40,6 +42,18 @@ def run_options(args: argparse.Namespace) -> dict[str, Any]:
         options[name] = getattr(args, name)
     options["debug"] = args.debug or None
     return {key: value for key, value in options.items() if value is not None}
+
+
+def model_roles(given: Sequence[str] | None) -> dict[str, str] | None:
+    """``--model-role grader=openai/gpt-4o-mini`` (repeatable) as ``{"grader": ...}``."""
+    roles: dict[str, str] = {}
+    for item in given or []:
+        role, _, model = item.partition("=")
+        if not role.strip() or not model.strip():
+            raise UsageError(f"--model-role {item!r} is not ROLE=PROVIDER/NAME, e.g. "
+                             "--model-role grader=openai/gpt-4o-mini")
+        roles[role.strip()] = model.strip()
+    return roles or None
 
 
 def _sample_ids(text: str | None) -> list[int | str] | None:

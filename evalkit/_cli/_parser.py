@@ -98,6 +98,8 @@ def _add_run_options(sub: argparse.ArgumentParser) -> None:
         sub.add_argument(flag, type=kind, help=text)
     _add_generate_options(sub)
     sub.add_argument("--model-base-url", help="base URL of the model's API")
+    sub.add_argument("--model-role", action="append", metavar="ROLE=P/M",
+                     help="a named model for get_model(role=...), e.g. grader=openai/gpt-4o-mini")
     sub.add_argument("--model-cost", action="append", metavar="MODEL=IN:OUT",
                      help="price in dollars per million input:output tokens")
     sub.add_argument("--log-dir", help="where logs go (default $EVALKIT_LOG_DIR or ./logs)")

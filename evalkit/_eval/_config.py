@@ -26,7 +26,7 @@ RESULT_OPTIONS = (
     "limit", "sample_id", "epochs", "epochs_reducer", "seed", "fail_on_error",
     "continue_on_fail", "retry_on_error", "max_messages", "token_limit", "time_limit",
     "max_retries", "timeout", "attempt_timeout", "max_connections", "max_samples",
-    "model_cost",
+    "model_cost", "model_roles",
 )
 
 
@@ -39,6 +39,9 @@ class EvalConfig(BaseModel):
     model_args: dict[str, Any] = Field(default_factory=dict)
     model_base_url: str | None = None
     model_cost: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    model_roles: dict[str, str] = Field(default_factory=dict)
+    """Named models (``{"grader": "openai/gpt-4o-mini"}``) that ``get_model(role=...)``
+    returns inside the eval's samples."""
     task_args: dict[str, Any] = Field(default_factory=dict)
     generate_config: GenerateConfig = GenerateConfig()
     limit: int | None = None
@@ -85,6 +88,15 @@ class EvalConfig(BaseModel):
     def _check_positive(cls, value: int | None) -> int | None:
         if value is not None and value < 1:
             raise ValueError(f"must be at least 1, got {value}")
+        return value
+
+    @field_validator("model_roles")
+    @classmethod
+    def _check_roles(cls, value: dict[str, str]) -> dict[str, str]:
+        for role, model in value.items():
+            if not role or "/" not in model:
+                raise ValueError(f"role {role!r} needs a model named provider/name, e.g. "
+                                 "--model-role grader=openai/gpt-4o-mini")
         return value
 
     @field_validator("retry_on_error")

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import UsageError
-from ..model import Model
+from ..model import GenerateConfig, Model, get_model
 from ._config import EvalConfig
 
 ModelChoice = str | Model
@@ -58,3 +58,22 @@ def bound_model(model: ModelChoice | None, config: EvalConfig) -> Model | None:
         return None
     return Model(model.name, model.api, config.effective_generate_config(),
                  args=model.args, base_url=model.base_url)
+
+
+def role_models(config: EvalConfig, built: dict[str, Model]) -> dict[str, Model]:
+    """One ``Model`` per role of ``config.model_roles``, made once for the whole eval.
+
+    A role naming a model the eval already built (the evaluated model) gets that
+    object; roles naming the same model share one: one connection pool each. Role
+    models take the eval's connection and retry options, not its sampling ones.
+    """
+    connection = GenerateConfig(max_connections=config.max_connections,
+                                max_retries=config.max_retries, timeout=config.timeout,
+                                attempt_timeout=config.attempt_timeout)
+    made = dict(built)
+    roles: dict[str, Model] = {}
+    for role, name in config.model_roles.items():
+        if name not in made:
+            made[name] = get_model(name, config=connection)
+        roles[role] = made[name]
+    return roles

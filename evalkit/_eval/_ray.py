@@ -146,6 +146,9 @@ def _payload(context: SampleContext) -> TaskPayload:
     recipe = ModelRecipe(model.name, model.base_url, config, dict(model.args))
     rest = {field.name: getattr(context, field.name) for field in fields(context)
             if field.name != "model"}
+    # Role models hold connections: sent as recipes, rebuilt once per worker.
+    rest["roles"] = {role: ModelRecipe(used.name, used.base_url, used.config, dict(used.args))
+                     for role, used in context.roles.items()}
     try:
         pickled = cloudpickle.dumps(rest)
         cloudpickle.dumps(recipe)

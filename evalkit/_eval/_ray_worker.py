@@ -106,6 +106,9 @@ def _context_for(payload: TaskPayload) -> SampleContext:
         for module in payload.modules:
             _import(module)
         fields = cloudpickle.loads(payload.context)
+        fields["roles"] = {role: get_model(made.name, base_url=made.base_url, config=made.config,
+                                           **made.args)
+                           for role, made in fields.get("roles", {}).items()}
         recipe = payload.model
         model = get_model(recipe.name, base_url=recipe.base_url, config=recipe.config,
                           **recipe.args)

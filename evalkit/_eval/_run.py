@@ -20,6 +20,7 @@ from ._config import EvalConfig
 from ._display import Display, in_notebook, resume_command_for
 from ._executor import make_executor
 from ._lock import hold_lineages
+from ._models import role_models
 from ._plan import RunPlan
 from ._sample import SampleContext
 from ._sync import stop_on_interrupt
@@ -44,18 +45,20 @@ async def _execute(plans: Sequence[RunPlan], config: EvalConfig, summary: bool,
         random.seed(config.seed)
     models = _models_for(plans, config)
     executor = make_executor(config)
+    roles = role_models(config, models)
     try:
         runs = []
         for plan in plans:
-            context = _context(plan, plan.model or models[plan.spec.model], config)
+            context = _context(plan, plan.model or models[plan.spec.model], config, roles)
             runs.append(TaskRun(plan, context, config, await executor.for_task(plan, context)))
-        return await _execute_runs(plans, runs, models, config, summary)
+        return await _execute_runs(plans, runs, [*models.values(), *roles.values()], config,
+                                   summary)
     finally:
         with anyio.CancelScope(shield=True):
             await executor.aclose()
 
 
-async def _execute_runs(plans: Sequence[RunPlan], runs: list[TaskRun], models: dict[str, Model],
+async def _execute_runs(plans: Sequence[RunPlan], runs: list[TaskRun], models: list[Model],
                         config: EvalConfig, summary: bool) -> list[EvalLog]:
     display = Display(config.display)
     display.start()
@@ -85,7 +88,8 @@ async def _execute_runs(plans: Sequence[RunPlan], runs: list[TaskRun], models: d
     finally:
         display.stop()
         with anyio.CancelScope(shield=True):
-            for model in {id(m): m for m in [*models.values(), *_given(plans)]}.values():
+            every = [*models, *_given(plans)]
+            for model in {id(m): m for m in every}.values():
                 await model.aclose()
     if abandoned:
         raise EvalInterrupted("interrupted twice: the eval stopped without finishing its "
@@ -127,7 +131,8 @@ def _given(plans: Sequence[RunPlan]) -> list[Model]:
     return [plan.model for plan in plans if plan.model is not None]
 
 
-def _context(plan: RunPlan, model: Model, config: EvalConfig) -> SampleContext:
+def _context(plan: RunPlan, model: Model, config: EvalConfig,
+             roles: dict[str, Model]) -> SampleContext:
     task = plan.task
     limits = SampleLimits(
         config.max_messages or task.limits.messages,
@@ -137,7 +142,7 @@ def _context(plan: RunPlan, model: Model, config: EvalConfig) -> SampleContext:
     retry_on_error = (task.retry_on_error if config.retry_on_error is None
                       else config.retry_on_error)
     return SampleContext(model, task.solver, task.scorers, limits, retry_on_error,
-                         task_config=task.config, sandbox=task.sandbox)
+                         task_config=task.config, sandbox=task.sandbox, roles=roles)
 
 
 async def _run_tasks(

@@ -12,7 +12,7 @@ from ..dataset._sample import SandboxSpec
 from ..errors import LimitExceeded, ModelError, ModelFatalError, ToolCallError
 from ..log import EvalError, EvalLimit, EvalSample
 from ..model import ChatMessage, ChatMessageUser, GenerateConfig, Model, ModelUsage
-from ..model._model import bind_active_model, bind_task_config
+from ..model._model import bind_active_model, bind_model_roles, bind_task_config
 from ..model._usage import SampleUsage, bind_sample_usage
 from ..scorer import Score, Scorer, scorer_name
 from ..solver import SampleLimits, Solver, TaskState, make_generate, solve_within_limits
@@ -32,6 +32,8 @@ class SampleContext:
     """The Task's own generation options (the eval's, on the model, win over them)."""
     sandbox: SandboxSpec | None = None
     """The Task's sandbox type; a sample's own ``sandbox`` wins over it."""
+    roles: dict[str, Model] = field(default_factory=dict)
+    """The eval's named models (``get_model(role="grader")``)."""
 
 
 @dataclass
@@ -98,7 +100,8 @@ class SampleRun:
         scores: dict[str, Score] | None = None
         error: EvalError | None = None
         with bind_transcript(current.events), bind_sample_usage(current.usage), \
-                bind_active_model(context.model), bind_task_config(context.task_config):
+                bind_active_model(context.model), bind_task_config(context.task_config), \
+                bind_model_roles(context.roles):
             try:
                 # Through scoring too: scorers may read its files.
                 async with sandbox_context(sample.sandbox or context.sandbox) as box:

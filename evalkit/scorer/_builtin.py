@@ -9,7 +9,7 @@ from typing import Literal
 
 from ..dataset import Target
 from ..model import GenerateConfig, Model, get_model
-from ..model._model import active_model
+from ..model._model import active_model, model_for_role
 from ..solver import TaskState
 from ._metrics import accuracy, stderr
 from ._numbers import numbers_in, parse_number
@@ -125,7 +125,8 @@ _GRADE = re.compile(r"GRADE\s*:\s*([CI])", re.IGNORECASE)
 
 @scorer(metrics=[accuracy(), stderr()])
 def model_graded_qa(template: str = GRADER_TEMPLATE, model: str | Model | None = None) -> Scorer:
-    """Ask a grader model (the evaluated one by default) whether the answer is right."""
+    """Ask a grader model (the eval's ``grader`` role, else ``model``, else the evaluated
+    one) whether the answer is right."""
     grader = get_model(model) if model is not None else None
 
     async def score(state: TaskState, target: Target) -> Score:
@@ -133,7 +134,8 @@ def model_graded_qa(template: str = GRADER_TEMPLATE, model: str | Model | None =
                                  criterion=target.text)
         # The evaluated model itself, shared with the solver (its connections, its
         # mock outputs); a new Model per sample would open a pool per sample.
-        active = grader or active_model() or get_model(state.model)
+        # The eval's "grader" role (--model-role grader=...) wins, as get_model(role=) does.
+        active = model_for_role("grader") or grader or active_model() or get_model(state.model)
         output = await active.generate(prompt, config=GenerateConfig(temperature=0.0))
         found = _GRADE.search(output.completion)
         value = found.group(1).upper() if found else INCORRECT
