@@ -125,6 +125,23 @@ def test_sigkill_mid_run_then_the_same_command_finishes_it(workdir: Path) -> Non
     before = snapshot(workdir / "logs")
     assert run_cli(*GRID, cwd=workdir).returncode == 0
     assert snapshot(workdir / "logs") == before
+    listing = run_cli("log", "ls", "logs", cwd=workdir).stdout.splitlines()
+    runs_column = listing[0].index("runs")
+    assert [(line.split()[4], line[runs_column:].split()[0]) for line in listing[1:]] == [
+        ("success", "2")] * 4  # a row per member: its latest run, of the killed one and it
+
+
+def test_a_different_set_in_the_directory_exits_2_and_writes_nothing(workdir: Path) -> None:
+    """A new member is refused with a one-line reason naming --allow-new-members."""
+    assert run_cli(*GRID, cwd=workdir).returncode == 0
+    before = snapshot(workdir / "logs")
+
+    other = run_cli("eval-set", "grid.py@alpha", "--model", "mockllm/third", "--log-dir",
+                    "logs", cwd=workdir)
+
+    assert other.returncode == 2
+    assert "--allow-new-members" in other.stderr and "Traceback" not in other.stderr
+    assert snapshot(workdir / "logs") == before
 
 
 class QuotaAfter:

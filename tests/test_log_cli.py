@@ -127,18 +127,32 @@ def test_ls_status_filter(logs: dict[str, Path], capsys: pytest.CaptureFixture[s
 
 def test_ls_table_is_aligned_and_warns_about_junk(logs: dict[str, Path],
                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    """The terminal table: a header, one aligned row per run; unreadable files are warned."""
-    code, out, err = _cli(capsys, "log", "ls", str(logs["dir"]))
+    """The terminal table with --all: a header, one aligned row per run, each lineage's
+    earlier runs under its latest; unreadable files are warned."""
+    code, out, err = _cli(capsys, "log", "ls", str(logs["dir"]), "--all")
     assert code == 0
     lines = out.splitlines()
     assert lines[0].split() == ["created", "(UTC)", "task", "model", "status", "samples",
-                                "errors", "cost", "log"]
+                                "errors", "cost", "runs", "log"]
     assert len(lines) == 5
-    status_column = lines[0].index("status")
+    status_column, runs_column = lines[0].index("status"), lines[0].index("runs")
     assert [line[status_column:].split()[0] for line in lines[1:]] == [
-        "started", "error", "success", "started"]
-    assert "1/3" in lines[1] and "$0.0000" in lines[2]
+        "started", "success", "started", "error"]
+    assert [line[runs_column:].split()[0] for line in lines[1:]] == ["3", "<-", "<-", "1"]
+    assert "1/3" in lines[1] and "$0.0000" in lines[4]
     assert "warning: skipped 1999-01-01T00-00-00_junk_0.jsonl.zst" in err
+
+
+def test_ls_table_shows_each_lineage_once_with_its_latest_state(
+        logs: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    """Without --all: a row per lineage (a run and its retries), its latest run's state."""
+    code, out, _ = _cli(capsys, "log", "ls", str(logs["dir"]))
+    assert code == 0
+    lines = out.splitlines()
+    status_column, runs_column = lines[0].index("status"), lines[0].index("runs")
+    assert [(line[status_column:].split()[0], line[runs_column:].split()[0])
+            for line in lines[1:]] == [("started", "3"), ("error", "1")]
+    assert logs["running"].name in lines[1] and logs["error"].name in lines[2]
 
 
 def test_ls_empty_and_missing_directories(tmp_path: Path,

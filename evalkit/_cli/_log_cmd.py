@@ -11,10 +11,17 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..log import EvalSample, iter_lines, read_eval_log_header, read_eval_log_samples
-from ..log._listing import LogSummary, default_log_dir, summarize_log, summarize_logs
+from ..log._listing import (
+    LogSummary,
+    default_log_dir,
+    group_by_lineage,
+    summarize_log,
+    summarize_logs,
+)
 from ._log_info import info_text
 
-TABLE_COLUMNS = ("created (UTC)", "task", "model", "status", "samples", "errors", "cost", "log")
+TABLE_COLUMNS = ("created (UTC)", "task", "model", "status", "samples", "errors", "cost", "runs",
+                 "log")
 
 
 def log_command(args: argparse.Namespace) -> int:
@@ -43,26 +50,32 @@ def _ls(args: argparse.Namespace) -> int:
         for summary in summaries:
             print(json.dumps(summary.as_dict()))
     elif summaries:
-        print(format_table(summaries))
+        print(format_table(summaries, every_run=args.all))
     else:
         which = f" with status {args.status}" if args.status else ""
         print(f"no logs{which} in {directory}", file=sys.stderr)
     return 0
 
 
-def format_table(summaries: list[LogSummary]) -> str:
-    """Aligned columns for a terminal, one run per line."""
-    cells = [list(TABLE_COLUMNS)] + [_row(summary) for summary in summaries]
+def format_table(summaries: list[LogSummary], every_run: bool = False) -> str:
+    """Aligned columns for a terminal: a line per lineage (a run and its retries: one
+    member of an eval set) with its latest run's state; ``every_run`` adds the earlier
+    runs of each lineage under it, marked ``<-``."""
+    cells = [list(TABLE_COLUMNS)]
+    for runs in group_by_lineage(summaries):
+        cells.append(_row(runs[0], str(len(runs))))
+        if every_run:
+            cells.extend(_row(earlier, "<-") for earlier in runs[1:])
     widths = [max(len(line[i]) for line in cells) for i in range(len(TABLE_COLUMNS))]
     return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
                      for line in cells)
 
 
-def _row(summary: LogSummary) -> list[str]:
+def _row(summary: LogSummary, runs: str) -> list[str]:
     return [
         summary.created[:19].replace("T", " "), summary.task, summary.model, summary.status,
         f"{summary.done}/{summary.total}", str(summary.errors),
-        "-" if summary.cost is None else f"${summary.cost:.4f}",
+        "-" if summary.cost is None else f"${summary.cost:.4f}", runs,
         Path(summary.log).name,
     ]
 

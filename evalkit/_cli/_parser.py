@@ -169,11 +169,16 @@ def _add_generate_options(sub: argparse.ArgumentParser) -> None:
 def _add_log_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     log = commands.add_parser("log", help="list and read logs")
     log_commands = log.add_subparsers(dest="log_command", required=True, metavar="COMMAND")
-    ls = log_commands.add_parser("ls", help="table of runs, newest first")
+    ls = log_commands.add_parser(
+        "ls", help="table of lineages (a run and its retries), newest first, each with its "
+        "latest state")
     ls.add_argument("dir", nargs="?", help="log directory (default $EVALKIT_LOG_DIR or ./logs)")
     ls.add_argument("--status", choices=("started", "success", "error", "cancelled"),
                     help="only runs with this status (started: still running, or interrupted)")
-    ls.add_argument("--json", action="store_true", help="JSON lines for scripts")
+    ls.add_argument("--all", action="store_true",
+                    help="also list the earlier runs of each lineage, under it")
+    ls.add_argument("--json", action="store_true",
+                    help="JSON lines for scripts, one per run (task_id names its lineage)")
     info = log_commands.add_parser("info", help="a summary of one run, no samples decoded")
     info.add_argument("log")
     info.add_argument("--json", action="store_true",

@@ -47,6 +47,8 @@ from ._sync import run_sync
 
 DEFAULT_RETRY_ATTEMPTS = 10
 DEFAULT_RETRY_WAIT = 30.0
+DEFAULT_MAX_TASKS = 4
+"""Members run at once unless ``max_tasks`` says otherwise (``eval()`` runs 1)."""
 
 
 @dataclass
@@ -114,6 +116,7 @@ async def run_eval_set(
         raise UsageError(f"--retry-wait must be a number of seconds >= 0, got {retry_wait:g}")
     if not str(log_dir):
         raise UsageError("an eval set needs its own log directory; pass --log-dir DIR")
+    options.setdefault("max_tasks", DEFAULT_MAX_TASKS)
     config = EvalConfig.from_options(**{**options, "log_dir": str(log_dir),
                                         "task_args": task_args or {}})
     choices = model_choices(model, config.model)

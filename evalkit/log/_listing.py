@@ -266,6 +266,15 @@ def summarize_logs(
     return summaries, skipped
 
 
+def group_by_lineage(summaries: list[LogSummary]) -> list[list[LogSummary]]:
+    """Runs grouped by lineage (their ``task_id``: a run and its retries), each group
+    newest first, groups ordered by their newest run; ``summaries`` newest first."""
+    groups: dict[str, list[LogSummary]] = {}
+    for summary in summaries:
+        groups.setdefault(summary.task_id, []).append(summary)
+    return list(groups.values())
+
+
 def _summaries(log_dir: str | Path | None) -> Iterator[LogSummary | SkippedLog]:
     for path in list_eval_logs(log_dir):
         try:
