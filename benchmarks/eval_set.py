@@ -25,8 +25,7 @@ import io
 import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
+import timeit
 from pathlib import Path
 
 from evalkit import Task, eval_set, task
@@ -59,16 +58,6 @@ def fill(directory: Path, total: int) -> None:
             writer.write_footer(EvalFooter(status="success", results=log.results,
                                            stats=log.stats))
         index += 1
-
-
-def timings(run: Callable[[], None], repeat: int) -> list[float]:
-    run()  # warm the page cache and imports once
-    results = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        results.append(time.perf_counter() - started)
-    return results
 
 
 def main() -> None:
@@ -106,7 +95,8 @@ def main() -> None:
               f"samples; {args.repeat} runs each (python {sys.version.split()[0]})")
         print(f"{'step':<10}{'median s':>10}{'min s':>10}{'max s':>10}")
         for name, run in (("plan", plan), ("re-run", rerun)):
-            values = timings(run, args.repeat)
+            run()  # warm the page cache and imports once
+            values = timeit.repeat(run, number=1, repeat=args.repeat)
             print(f"{name:<10}{statistics.median(values):>10.3f}{min(values):>10.3f}"
                   f"{max(values):>10.3f}")
 
