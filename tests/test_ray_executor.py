@@ -285,3 +285,33 @@ def test_a_task_that_cannot_load_on_workers_fails_at_once(cluster: Cluster,
     assert "cannot be loaded on a Ray worker" in result.stderr
     assert "only_here" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_quota_abort_on_a_worker_exits_3_with_the_resume_command(cluster: Cluster,
+                                                                  tmp_path: Path) -> None:
+    """A quota error raised in a worker stops the whole eval as locally: exit 3, resumable."""
+    task_file = tmp_path / "quota.py"
+    task_file.write_text(
+        "from evalkit import Task, task\n"
+        "from evalkit.dataset import Sample\n"
+        "from evalkit.errors import QuotaExhaustedError\n"
+        "from evalkit.solver import solver\n\n"
+        "@solver\ndef spend():\n"
+        "    async def solve(state, generate):\n"
+        "        if state.sample_id == 3:\n"
+        "            raise QuotaExhaustedError('credit exhausted', status_code=402)\n"
+        "        return await generate(state)\n"
+        "    return solve\n\n"
+        "@task\ndef quota():\n"
+        "    return Task(dataset=[Sample(id=i, input='q', target='x') for i in range(6)],\n"
+        "                solver=spend())\n")
+    result = run_cli("eval", str(task_file), "--model", "mockllm/model", "--executor", "ray",
+                     "--ray-address", cluster.address, "--log-dir", str(tmp_path / "logs"),
+                     "--max-samples", "1", "--display", "none", timeout=DEADLINE)
+    assert result.returncode == 3, result.stderr
+    assert "eval-retry" in result.stderr
+    (log,) = (tmp_path / "logs").glob("*.jsonl.zst")
+    header = read_eval_log_header(log)
+    assert header.status == "error"
+    assert header.error is not None and header.error.kind == "quota_exhausted"
+    assert not any(r["id"] == 3 and not r.get("cancelled") for r in _records(log))
