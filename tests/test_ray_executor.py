@@ -86,6 +86,21 @@ class Cluster:
 def cluster() -> Iterator[Cluster]:
     """A real one-node Ray cluster with 2 CPUs, ended by its process group id."""
     ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'evalkit[ray]')")
+    # Ray 2.5x turns token auth on when ~/.ray/auth_token exists (any local ray.init()
+    # writes one): off here, so the test cluster and its drivers agree whatever the
+    # home directory holds. The head listens on 127.0.0.1 only.
+    saved_mode = os.environ.get("RAY_AUTH_MODE")
+    os.environ["RAY_AUTH_MODE"] = "disabled"
+    try:
+        yield from _head_node(ray)
+    finally:
+        if saved_mode is None:
+            os.environ.pop("RAY_AUTH_MODE", None)
+        else:
+            os.environ["RAY_AUTH_MODE"] = saved_mode
+
+
+def _head_node(ray: Any) -> Iterator[Cluster]:
     with tempfile.TemporaryDirectory(prefix="rt", dir="/tmp") as temp:  # short: socket paths
         root = Path(temp)
         side_file, hold_file = root / "starts", root / "hold"
@@ -96,6 +111,7 @@ def cluster() -> Iterator[Cluster]:
         ray_cli = Path(sys.executable).parent / "ray"
         head = subprocess.Popen(
             [str(ray_cli), "start", "--head", "--block", f"--port={port}", "--num-cpus=2",
+             "--node-ip-address=127.0.0.1",
              f"--temp-dir={root / 'ray'}", "--include-dashboard=false"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=root,
             start_new_session=True)
