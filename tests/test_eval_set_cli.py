@@ -200,3 +200,23 @@ def test_quota_exits_3_and_a_rerun_after_it_returns_finishes_the_set(
     assert not done_before & set(asked_again)
     assert all(read_eval_log_header(p).status == "success"
                for p in latest_logs(workdir / "logs").values())
+
+
+def test_ctrl_c_exits_130_with_the_command_that_finishes_the_set(workdir: Path) -> None:
+    """SIGINT mid-run: exit 130, samples in flight recorded as cancelled, and the last
+    lines give the set's own command; running it finishes the set."""
+    env = {**os.environ, "SET_TEST_HOLD_FROM": "3", "SET_TEST_HOLD_FILE": str(workdir / "no")}
+    process = subprocess.Popen([sys.executable, "-m", "evalkit", *GRID, "--max-tasks", "4"],
+                               cwd=workdir, env=env, text=True, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    try:
+        _wait_for_completed(workdir / "logs", 12, process)
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+
+    assert process.returncode == 130, stderr
+    assert f"finish it with: evalkit {' '.join(GRID)} --max-tasks 4" in stderr
+    assert {read_eval_log_header(p).status for p in (workdir / "logs").glob("*.jsonl.zst")} == {
+        "cancelled"}
+    assert run_cli(*GRID, cwd=workdir).returncode == 0
