@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,22 +11,31 @@ from .dataset import Dataset, MemoryDataset, Sample
 from .dataset._sample import SandboxSpec
 from .errors import UsageError
 from .model import GenerateConfig
-from .scorer import Metric, Scorer, get_reducer, match
+from .scorer import Scorer, match
+from .scorer._metric import MetricSpec
+from .scorer._reducer import ScoreReducer, ScoreReducers, create_reducers, reducer_name
 from .solver import SampleLimits, Solver, chain, generate
 from .tool._sandbox import sandbox_type
 
 
-@dataclass(frozen=True)
 class Epochs:
-    """Run every sample ``epochs`` times and reduce the scores with ``reducer``."""
+    """Run every sample ``epochs`` times and reduce each sample's scores with ``reducer``:
+    a name ("mean", "median", "mode", "max", "min", "at_least_2", "pass_at_1"), a
+    ``ScoreReducer`` or a list of these (one set of metrics per reducer)."""
 
-    epochs: int
-    reducer: str = "mean"
+    def __init__(self, epochs: int, reducer: ScoreReducers | None = None) -> None:
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+            raise UsageError(f"epochs must be a whole number >= 1, got {epochs!r}")
+        self.epochs = epochs
+        self.reducers: list[ScoreReducer] = create_reducers(reducer)
 
-    def __post_init__(self) -> None:
-        if isinstance(self.epochs, bool) or not isinstance(self.epochs, int) or self.epochs < 1:
-            raise UsageError(f"epochs must be a whole number >= 1, got {self.epochs!r}")
-        get_reducer(self.reducer)
+    @property
+    def reducer(self) -> str:
+        """The reducers' names, comma separated (as recorded in the eval config)."""
+        return ",".join(reducer_name(r) for r in self.reducers)
+
+    def __repr__(self) -> str:
+        return f"Epochs({self.epochs}, {self.reducer!r})"
 
 
 @dataclass(frozen=True)
@@ -58,7 +67,7 @@ class Task:
         message_limit: int | None = None,
         *,
         setup: Solver | Sequence[Solver] | None = None,
-        metrics: Sequence[Metric] | None = None,
+        metrics: MetricSpec | None = None,
         config: GenerateConfig | None = None,
         sandbox: SandboxSpec | None = None,
         version: int | str = 0,
@@ -69,8 +78,9 @@ class Task:
         self.solver = _as_solver(solver) if self.setup is None else chain(
             self.setup, _as_solver(solver))
         self.scorers = _as_scorers(scorer)
-        self.metrics = None if metrics is None else list(metrics)
-        """Metrics for every scorer, in place of the ones each scorer declares."""
+        self.metrics: MetricSpec | None = (
+            None if metrics is None else metrics if isinstance(metrics, Mapping) else list(metrics))
+        """Metrics replacing the scorers' own: a list, or a dict of score key to list."""
         self.config = config or GenerateConfig()
         """Generation options for this task; the eval's own (``--temperature``...) win."""
         self.sandbox = sandbox

@@ -12,6 +12,7 @@ from evalkit.model import ModelOutput
 from evalkit.scorer import (
     CORRECT,
     INCORRECT,
+    SampleScore,
     Score,
     Scorer,
     accuracy,
@@ -99,22 +100,31 @@ async def test_match_numeric_reads_numbers_as_people_write_them(
      ("0.75", 0.75)],
 )
 def test_value_to_float(value: object, number: float) -> None:
-    """Score values convert to the numbers metrics use."""
-    assert value_to_float(value) == number  # type: ignore[arg-type]  # Value union
+    """Score values convert to the numbers metrics use (Inspect's form: a factory)."""
+    assert value_to_float()(value) == number  # type: ignore[arg-type]  # Value union
+
+
+def test_value_to_float_takes_other_letters() -> None:
+    """value_to_float(correct=..., incorrect=...) reads a scorer's own verdict words."""
+    to_float = value_to_float(correct="pass", incorrect="fail")
+    assert (to_float("pass"), to_float("fail"), to_float(True)) == (1.0, 0.0, 1.0)
 
 
 def test_value_to_float_refuses_text() -> None:
     """A free-text value cannot silently become a number."""
     with pytest.raises(ValueError, match="cannot be read as a number"):
-        value_to_float("maybe")
+        value_to_float()("maybe")
 
 
 def test_metrics() -> None:
     """accuracy and mean average; stderr is the standard error of the mean."""
-    values = [1.0, 0.0, 1.0, 1.0]
+    def scores(*values: float) -> list[SampleScore]:
+        return [SampleScore(score=Score(value=v), sample_id=i) for i, v in enumerate(values)]
+
+    values = scores(1.0, 0.0, 1.0, 1.0)
     assert accuracy()(values) == 0.75 and mean()(values) == 0.75
-    assert math.isclose(stderr()(values), 0.5 / math.sqrt(4))
-    assert stderr()([1.0]) == 0.0 and accuracy()([]) is None
+    assert math.isclose(stderr()(values), 0.5 / math.sqrt(4))  # type: ignore[arg-type]
+    assert stderr()(scores(1.0)) == 0.0 and math.isnan(accuracy()([]))  # type: ignore[arg-type]
 
 
 def test_model_graded_qa_grades_with_the_evaluated_model(log_dir: object) -> None:

@@ -26,7 +26,7 @@ def info_text(log: EvalLog, progress: LogSummary | None = None) -> str:
     ]
     if log.results is not None and log.results.scores:
         rows.append(("metrics", ", ".join(
-            f"{score.name}/{name}={format_metric(metric.value)}"
+            f"{score.label}/{name}={format_metric(metric.value)}"
             for score in log.results.scores for name, metric in score.metrics.items())))
     if log.stats is not None and log.stats.model_usage:
         rows.append(("usage", "; ".join(

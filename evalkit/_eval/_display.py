@@ -134,7 +134,7 @@ def _result_rows(logs: Sequence[EvalLog]) -> list[tuple[str, ...]]:
     for log in logs:
         r = log.results
         metrics = ", ".join(
-            f"{score.name}/{name}={format_metric(metric.value)}"
+            f"{score.label}/{name}={format_metric(metric.value)}"
             for score in (r.scores if r else []) for name, metric in score.metrics.items())
         counts = ((r.total_samples, r.completed_samples, r.errored_samples, r.limited_samples,
                    r.cancelled_samples) if r else ("?",) * 5)

@@ -18,17 +18,19 @@ import anyio
 from pydantic_core import PydanticSerializationError
 
 from .._policy import ErrorPolicy
+from .._task import Task
 from .._util._ids import utc_now
 from .._util._signals import note_log
 from ..errors import ModelFatalError
 from ..log import EvalError, EvalFooter, EvalLog, EvalSample, EvalStats, LogWriter
 from ..log._lazy import LazySamples
 from ..model._pricing import total_cost
+from ..scorer import Score, get_reducer
 from ._config import EvalConfig
 from ._executor import LocalSamples, TaskSamples
 from ._plan import RunPlan, WorkItem
 from ._progress import TaskProgress
-from ._results import ResultsTally, outcome_of_raw
+from ._results import ResultsTally, Scoring, outcome_of_raw
 from ._sample import SampleContext, unwritable_sample
 from ._unwritable import UnwritableLog
 
@@ -52,7 +54,7 @@ class TaskRun:
             task.fail_on_error if config.fail_on_error is None else config.fail_on_error)
         self.continue_on_fail = (task.continue_on_fail if config.continue_on_fail is None
                                  else config.continue_on_fail)
-        self.tally = ResultsTally(plan.total, plan.epochs)
+        self.tally = ResultsTally(plan.total, plan.epochs, _scoring(task, config))
         self.progress = TaskProgress(plan.spec.task, context.model, plan.total, str(plan.path),
                                      self.tally, model_cost=config.model_cost)
         self.stop_reason: StopReason | None = None
@@ -134,10 +136,14 @@ class TaskRun:
     def _tally_raw(self, record: dict[str, Any]) -> None:
         from ..model import ModelUsage
 
-        scores = {name: score.get("value") for name, score in (record.get("scores") or {}).items()}
+        raw = record.get("scores") or {}
+        values = {name: score.get("value") for name, score in raw.items()}
         usage = {name: ModelUsage.model_validate(used)
                  for name, used in (record.get("model_usage") or {}).items()}
-        self.tally.add_raw(outcome_of_raw(record), record["id"], scores, usage)
+        scores = ({name: Score.model_validate(score) for name, score in raw.items()}
+                  if self.tally.keep_scores else None)
+        self.tally.add_raw(outcome_of_raw(record), record["id"], values, usage, scores=scores,
+                           metadata=record.get("metadata"))
 
     async def _run_samples(self, writer: LogWriter) -> None:
         await self._run_pool(self.plan.work, writer)
@@ -187,9 +193,7 @@ class TaskRun:
             self.stop("threshold")
 
     def _footer(self) -> EvalFooter:
-        task = self.plan.task
-        results = self.tally.results(task.scorers, self.config.epochs_reducer
-                                     or task.epochs.reducer, task.metrics)
+        results = self.tally.results()
         error = self._eval_error()
         if self.stop_reason == "cancelled":
             status: Literal["success", "error", "cancelled"] = "cancelled"
@@ -234,3 +238,13 @@ def _write_sample(writer: LogWriter, record: EvalSample) -> EvalSample:
 def _default_max_samples(context: SampleContext) -> int:
     """As many samples in flight as the model may have calls (default 10)."""
     return context.model.config.max_connections or 10
+
+
+def _scoring(task: Task, config: EvalConfig) -> Scoring:
+    """The task's scorers, metrics and reducers; ``--epochs-reducer`` replaces the latter
+    (a retry passes the recorded names back: the task's own reducers then stay)."""
+    reducers = task.epochs.reducers
+    named = config.epochs_reducer
+    if named is not None and named != task.epochs.reducer:
+        reducers = [get_reducer(name) for name in named.split(",")]
+    return Scoring(task.scorers, task.metrics, reducers)

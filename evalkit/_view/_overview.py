@@ -107,7 +107,7 @@ def _add_results(row: LogOverview, log: EvalLog) -> None:
                               limited=results.limited_samples,
                               cancelled=results.cancelled_samples)
     row.metrics = [
-        {"scorer": score.name, "metric": metric.name, "value": _finite(metric.value)}
+        {"scorer": score.label, "metric": metric.name, "value": _finite(metric.value)}
         for score in results.scores for metric in score.metrics.values()
     ]
     if log.stats is not None:

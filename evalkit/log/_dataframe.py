@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from ..scorer import value_to_float
+from ..scorer._score import score_to_float
 from ._reader import read_eval_log_samples
 from ._records import EvalLog, EvalSample
 
@@ -88,7 +88,7 @@ def _text(value: Any) -> str:
 def _number(value: Any) -> Any:
     """Score values as numbers where they have one (C/I, yes/no, bools); else as given."""
     try:
-        return value_to_float(value)
+        return score_to_float(value)
     except (TypeError, ValueError):
         return value
 

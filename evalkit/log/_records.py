@@ -127,10 +127,19 @@ class EvalMetric(_Record):
 
 class EvalScore(_Record):
     name: str
+    """The scorer's name; for a dict-valued score, the key (``scorer`` names the scorer)."""
+    scorer: str | None = None
+    reducer: str | None = None
+    """The epoch reducer, when several reduce the same scores (``Epochs(3, [...])``)."""
     scored_samples: int = 0
     unscored_samples: int = 0
     """Samples whose (reduced) score was NaN/None or not a number: left out of metrics."""
     metrics: dict[str, EvalMetric] = Field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """The name shown next to the metrics: ``name``, with ``[reducer]`` when set."""
+        return f"{self.name}[{self.reducer}]" if self.reducer else self.name
 
 
 class EvalResults(_Record):
@@ -196,7 +205,7 @@ class EvalLog(BaseModel):
             if r.cancelled_samples:
                 counts += f", cancelled={r.cancelled_samples}"
         metrics = "".join(
-            f", {score.name}.{name}={format_metric(metric.value)}"
+            f", {score.label}.{name}={format_metric(metric.value)}"
             for score in (self.results.scores if self.results else [])
             for name, metric in score.metrics.items()
         )

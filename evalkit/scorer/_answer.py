@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Literal
 
-from ._builtin import pattern
+from ._builtin import pattern as pattern_scorer
 from ._scorer import Scorer
 
 
@@ -20,10 +20,10 @@ class AnswerPattern(str, Enum):
     """The rest of the line (ask the model to end with its own ANSWER: line)."""
 
 
-def answer(pattern_kind: Literal["letter", "word", "line"]) -> Scorer:
+def answer(pattern: Literal["letter", "word", "line"]) -> Scorer:
     """Correct when the ``ANSWER:`` letter, word or line equals a target (case ignored)."""
     expressions = {"letter": AnswerPattern.LETTER, "word": AnswerPattern.WORD,
                    "line": AnswerPattern.LINE}
-    if pattern_kind not in expressions:
-        raise ValueError(f"answer() takes 'letter', 'word' or 'line', not {pattern_kind!r}")
-    return pattern(expressions[pattern_kind].value)
+    if pattern not in expressions:
+        raise ValueError(f"answer() takes 'letter', 'word' or 'line', not {pattern!r}")
+    return pattern_scorer(expressions[pattern].value)

@@ -1,4 +1,4 @@
-"""Built-in scorers: ``match``, ``includes``, ``pattern``, ``model_graded_qa``."""
+"""Built-in scorers: ``match``, ``includes``, ``pattern``."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from decimal import Decimal
 from typing import Literal
 
 from ..dataset import Target
-from ..model import GenerateConfig, Model, get_model
-from ..model._model import active_model, model_for_role
 from ..solver import TaskState
 from ._metrics import accuracy, stderr
 from ._numbers import numbers_in, parse_number
@@ -94,9 +92,10 @@ def includes(ignore_case: bool = True) -> Scorer:
 
 
 @scorer(metrics=[accuracy(), stderr()])
-def pattern(regex: str, ignore_case: bool = True, match_all: bool = False) -> Scorer:
-    """Extract the answer with ``regex`` (its groups) and compare it to the target."""
-    compiled = re.compile(regex, re.IGNORECASE if ignore_case else 0)
+def pattern(pattern: str, ignore_case: bool = True, match_all: bool = False) -> Scorer:
+    """Extract the answer with the regular expression ``pattern`` (its groups) and
+    compare it to the target."""
+    compiled = re.compile(pattern, re.IGNORECASE if ignore_case else 0)
 
     async def score(state: TaskState, target: Target) -> Score:
         found = compiled.search(state.output.completion)
@@ -107,38 +106,5 @@ def pattern(regex: str, ignore_case: bool = True, match_all: bool = False) -> Sc
         seen = [g.lower() if ignore_case else g for g in groups]
         correct = all(g in wanted for g in seen) if match_all else any(g in wanted for g in seen)
         return _verdict(correct, groups[0])
-
-    return score
-
-
-GRADER_TEMPLATE = """You are grading an answer to a question.
-
-[Question]: {question}
-[Answer]: {answer}
-[Criterion]: {criterion}
-
-Does the answer meet the criterion? Reply with GRADE: C for correct or GRADE: I
-for incorrect, after one line of reasoning."""
-
-_GRADE = re.compile(r"GRADE\s*:\s*([CI])", re.IGNORECASE)
-
-
-@scorer(metrics=[accuracy(), stderr()])
-def model_graded_qa(template: str = GRADER_TEMPLATE, model: str | Model | None = None) -> Scorer:
-    """Ask a grader model (the eval's ``grader`` role, else ``model``, else the evaluated
-    one) whether the answer is right."""
-    grader = get_model(model) if model is not None else None
-
-    async def score(state: TaskState, target: Target) -> Score:
-        prompt = template.format(question=state.input_text, answer=state.output.completion,
-                                 criterion=target.text)
-        # The evaluated model itself, shared with the solver (its connections, its
-        # mock outputs); a new Model per sample would open a pool per sample.
-        # The eval's "grader" role (--model-role grader=...) wins, as get_model(role=) does.
-        active = model_for_role("grader") or grader or active_model() or get_model(state.model)
-        output = await active.generate(prompt, config=GenerateConfig(temperature=0.0))
-        found = _GRADE.search(output.completion)
-        value = found.group(1).upper() if found else INCORRECT
-        return Score(value=value, answer=state.output.completion, explanation=output.completion)
 
     return score

@@ -1,63 +1,21 @@
-"""Metrics over the scores of many samples, and epoch reducers.
+"""Built-in metrics: ``accuracy``, ``mean``, ``var``, ``std``, ``stderr``, ``bootstrap_stderr``.
 
-A NaN or None score is *unscored* (as in Inspect AI): ``scored()`` drops such
-values, and every metric and reducer sees only what it returns, sorted, so
-no result depends on the order in which samples or epochs finished. A metric
-over no scored value has no value (``None``); a reducer over no scored epoch
-gives NaN, which makes the sample itself unscored.
+Each is a ``Metric`` over ``list[SampleScore]`` (Inspect's protocol) carrying its
+numeric core, which sees the scored values sorted (see ``_metric``).
 """
 
 from __future__ import annotations
 
 import math
+import random
 import statistics
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 
-from ..errors import UsageError
+from ._metric import Metric, float_metric, format_metric, is_unscored, metric_name, scored
+from ._score import ValueToFloat, score_to_float
 
-Metric = Callable[[Sequence[float]], float | None]
-"""Turns the numeric scores of the scored samples into one number (None: no value)."""
-
-Reducer = Callable[[Sequence[float]], float]
-"""Turns the numeric scores of one sample's epochs into one (NaN: unscored)."""
-
-
-def is_unscored(value: object) -> bool:
-    """Whether a score value means "no score": None or NaN."""
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def scored(values: Iterable[float | None]) -> list[float]:
-    """The scored values, in ascending order: what every metric and reducer sees."""
-    # Inline test (NaN != NaN): this runs over every sample's value at the end of a run.
-    return sorted([value for value in values if value is not None and value == value])
-
-
-def metric_value(metric: Metric, values: Iterable[float | None]) -> float | None:
-    """``metric`` over the scored values; None when there are none or the result is NaN."""
-    kept = scored(values)
-    if not kept:
-        return None
-    result = metric(kept)
-    return None if result is None or math.isnan(result) else float(result)
-
-
-def format_metric(value: float | None) -> str:
-    """A metric value for people: three decimals, ``inf``, or ``n/a`` for no value."""
-    return "n/a" if value is None else f"{value:.3f}"
-
-
-def _named(name: str, fn: Callable[[Sequence[float]], float]) -> Metric:
-    def compute(values: Sequence[float]) -> float | None:
-        return metric_value(fn, values)
-
-    compute.__evalkit_name__ = name  # type: ignore[attr-defined]  # the metric's name in results
-    return compute
-
-
-def metric_name(metric: Metric) -> str:
-    return str(getattr(metric, "__evalkit_name__", getattr(metric, "__name__", "metric")))
+__all__ = ["accuracy", "bootstrap_stderr", "format_metric", "is_unscored", "mean",
+           "metric_name", "scored", "std", "stderr", "var"]
 
 
 def _mean(values: Sequence[float]) -> float:
@@ -66,54 +24,82 @@ def _mean(values: Sequence[float]) -> float:
     return statistics.fmean(values)  # exactly rounded (fsum): the same in any order
 
 
-def _stderr(values: Sequence[float]) -> float:
+def _var(values: Sequence[float]) -> float:
     if len(values) < 2:
         return 0.0
     if not all(math.isfinite(value) for value in values):
         return math.nan  # the spread around an infinite mean is not a number
-    return statistics.stdev(values) / math.sqrt(len(values))
+    return statistics.variance(values)
 
 
-def accuracy() -> Metric:
-    """The mean of the scores (C=1, I=0, P=0.5)."""
-    return _named("accuracy", _mean)
+def _std(values: Sequence[float]) -> float:
+    return math.sqrt(_var(values))
+
+
+def _stderr(values: Sequence[float]) -> float:
+    return _std(values) / math.sqrt(len(values))
+
+
+def accuracy(to_float: ValueToFloat = score_to_float) -> Metric:
+    """The share of correct answers (C=1, I=0, P=0.5): the mean of the scores."""
+    if to_float is score_to_float:
+        return float_metric("accuracy", _mean)
+    return _with_to_float("accuracy", to_float)
 
 
 def mean() -> Metric:
     """The mean of the numeric scores."""
-    return _named("mean", _mean)
+    return float_metric("mean", _mean)
+
+
+def var() -> Metric:
+    """The sample variance of the scores (n - 1 in the denominator)."""
+    return float_metric("var", _var)
+
+
+def std() -> Metric:
+    """The sample standard deviation of the scores."""
+    return float_metric("std", _std)
 
 
 def stderr() -> Metric:
     """The standard error of the mean."""
-    return _named("stderr", _stderr)
+    return float_metric("stderr", _stderr)
 
 
-def _mode(values: Sequence[float]) -> float:
-    counts = Counter(values)
-    most = max(counts.values())
-    return min(value for value, count in counts.items() if count == most)  # ties: the lowest
+def bootstrap_stderr(num_samples: int = 1000) -> Metric:
+    """The standard deviation of the means of ``num_samples`` resamplings of the scores.
+
+    The resampling is seeded and runs over the sorted values, so the same scores
+    always give the same value.
+    """
+
+    def compute(values: Sequence[float]) -> float:
+        if not all(math.isfinite(value) for value in values):
+            return math.nan
+        rng = random.Random(0)
+        means = [statistics.fmean(rng.choices(values, k=len(values)))
+                 for _ in range(num_samples)]
+        return statistics.pstdev(means)
+
+    return float_metric("bootstrap_stderr", compute)
 
 
-def _reducer(fn: Callable[[Sequence[float]], float]) -> Reducer:
-    def reduce(values: Sequence[float]) -> float:
-        kept = scored(values)
-        return float(fn(kept)) if kept else math.nan
+def _with_to_float(name: str, to_float: ValueToFloat) -> Metric:
+    from ._score import SampleScore, Value
 
-    return reduce
+    def compute(scores: list[SampleScore]) -> Value:
+        values = scored([_read(to_float, s.score.value) for s in scores])
+        return _mean(values) if values else math.nan
 
-
-REDUCERS: dict[str, Reducer] = {
-    "mean": _reducer(_mean),
-    "median": _reducer(statistics.median),
-    "max": _reducer(max),
-    "min": _reducer(min),
-    "mode": _reducer(_mode),
-}
+    compute.__evalkit_name__ = name  # type: ignore[attr-defined]  # results key
+    return compute
 
 
-def get_reducer(name: str) -> Reducer:
-    """The epoch reducer called ``name``."""
-    if name not in REDUCERS:
-        raise UsageError(f"unknown epochs reducer {name!r}; choose one of {', '.join(REDUCERS)}")
-    return REDUCERS[name]
+def _read(to_float: ValueToFloat, value: object) -> float:
+    if is_unscored(value):
+        return math.nan
+    try:
+        return to_float(value)  # type: ignore[arg-type]  # any logged value
+    except ValueError:
+        return math.nan

@@ -8,7 +8,7 @@ from typing import Any, Protocol, TypeVar, cast
 
 from ..dataset import Target
 from ..solver import TaskState
-from ._metrics import Metric
+from ._metric import MetricSpec
 from ._score import Score
 
 
@@ -20,9 +20,13 @@ ScorerFactory = TypeVar("ScorerFactory", bound=Callable[..., Scorer])
 
 
 def scorer(
-    metrics: list[Metric], name: str | None = None
+    metrics: MetricSpec, name: str | None = None
 ) -> Callable[[ScorerFactory], ScorerFactory]:
-    """Mark a factory of scorers, naming the metrics computed from their scores."""
+    """Mark a factory of scorers, naming the metrics computed from their scores.
+
+    ``metrics`` is a list of metrics, or for dict-valued scores a dict of key (a
+    glob such as ``"*"``) to metrics, or a list mixing both.
+    """
 
     def decorate(factory: ScorerFactory) -> ScorerFactory:
         scorer_name = name or factory.__name__
@@ -43,6 +47,6 @@ def scorer_name(scorer: Scorer) -> str:
     return str(getattr(scorer, "__evalkit_name__", getattr(scorer, "__name__", "scorer")))
 
 
-def scorer_metrics(scorer: Scorer) -> list[Metric]:
-    metrics: list[Metric] = getattr(scorer, "__evalkit_metrics__", [])
+def scorer_metrics(scorer: Scorer) -> MetricSpec:
+    metrics: MetricSpec = getattr(scorer, "__evalkit_metrics__", [])
     return metrics

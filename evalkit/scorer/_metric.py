@@ -1,0 +1,178 @@
+"""The metric protocol (Inspect's: a function of ``list[SampleScore]``) and ``@metric``.
+
+A NaN or None score is *unscored*: no metric sees it. Metrics see the scored
+samples sorted by sample id, so no result depends on the order in which they
+finished; built-in metrics also carry a function over the sorted numbers,
+which the results tally calls directly (no ``SampleScore`` per sample). A
+metric over no scored sample has no value (``None``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from fnmatch import fnmatchcase
+from typing import Any, Protocol, TypeVar, overload
+
+from ._naming import naming
+from ._score import SampleScore, Score, Value, score_to_float
+
+logger = logging.getLogger(__name__)
+
+
+class Metric(Protocol):
+    """Turns the scores of the scored samples into a value (a number, or a dict of them)."""
+
+    def __call__(self, scores: list[SampleScore]) -> Value: ...
+
+
+FloatMetric = Callable[[Sequence[float]], float]
+"""A built-in metric's numeric core: sorted scored numbers in, a number out."""
+
+MetricSpec = Sequence[Metric | Mapping[str, Sequence[Metric]]] | Mapping[str, Sequence[Metric]]
+"""What ``@scorer(metrics=)`` and ``Task(metrics=)`` take: a list of metrics (for every
+score key), a dict of score key (a glob, e.g. ``"*"``) to metrics, or a list mixing both."""
+
+MetricFactory = TypeVar("MetricFactory", bound=Callable[..., Metric])
+
+
+def is_unscored(value: object) -> bool:
+    """Whether a score value means "no score": None or NaN."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def scored(values: Iterable[float | None]) -> list[float]:
+    """The scored values, in ascending order: what every numeric metric and reducer sees."""
+    # Inline test (NaN != NaN): this runs over every sample's value at the end of a run.
+    return sorted([value for value in values if value is not None and value == value])
+
+
+def as_number(value: Any) -> float:
+    """A score value as a float; NaN when unscored or not a number (free text)."""
+    if is_unscored(value):
+        return math.nan
+    try:
+        return score_to_float(value)
+    except ValueError:
+        return math.nan
+
+
+def format_metric(value: float | None) -> str:
+    """A metric value for people: three decimals, ``inf``, or ``n/a`` for no value."""
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+@overload
+def metric(factory: MetricFactory, /) -> MetricFactory: ...
+@overload
+def metric(*, name: str | None = None) -> Callable[[MetricFactory], MetricFactory]: ...
+def metric(
+    factory: MetricFactory | None = None, /, *, name: str | None = None
+) -> MetricFactory | Callable[[MetricFactory], MetricFactory]:
+    """Mark a factory of metrics; its name (or ``name``) names the metric in the results."""
+    decorated: MetricFactory | Callable[[MetricFactory], MetricFactory] = naming(factory, name)
+    return decorated
+
+
+def float_metric(name: str, fn: FloatMetric) -> Metric:
+    """A built-in metric: ``fn`` over the sorted scored numbers, callable on SampleScores."""
+
+    def compute(scores: list[SampleScore]) -> Value:
+        value = numeric_value(fn, [as_number(s.score.value) for s in scores])
+        return math.nan if value is None else value
+
+    compute.__evalkit_name__ = name  # type: ignore[attr-defined]  # results key
+    compute.__evalkit_floats__ = fn  # type: ignore[attr-defined]  # the tally's fast path
+    return compute
+
+
+def numeric_value(fn: FloatMetric, values: Iterable[float | None]) -> float | None:
+    """``fn`` over the scored values; None when there are none or the result is NaN."""
+    kept = scored(values)
+    if not kept:
+        return None
+    result = fn(kept)
+    return None if result is None or math.isnan(result) else float(result)
+
+
+def metric_name(metric: Metric) -> str:
+    return str(getattr(metric, "__evalkit_name__", getattr(metric, "__name__", "metric")))
+
+
+def float_core(metric: Metric) -> FloatMetric | None:
+    """The numeric core of a built-in metric; None for one that needs whole scores."""
+    core: FloatMetric | None = getattr(metric, "__evalkit_floats__", None)
+    return core
+
+
+def metadata_keys(metric: Metric) -> frozenset[str] | None:
+    """The sample metadata keys ``metric`` reads (None: it may read any)."""
+    if float_core(metric) is not None:
+        return frozenset()
+    keys: frozenset[str] | None = getattr(metric, "__evalkit_metadata_keys__", None)
+    return keys
+
+
+def metrics_for(spec: MetricSpec, key: str) -> list[Metric]:
+    """The metrics ``spec`` gives to the score called ``key`` (a dict score's key, or
+    the scorer's name for a plain score)."""
+    found: list[Metric] = []
+    for item in [spec] if isinstance(spec, Mapping) else spec:
+        if isinstance(item, Mapping):
+            for pattern, metrics in item.items():
+                if fnmatchcase(key, pattern):
+                    found.extend(metrics)
+        else:
+            found.append(item)
+    return found
+
+
+def all_metrics(spec: MetricSpec) -> list[Metric]:
+    """Every metric named anywhere in ``spec``."""
+    found: list[Metric] = []
+    for item in [spec] if isinstance(spec, Mapping) else spec:
+        if isinstance(item, Mapping):
+            found.extend(m for metrics in item.values() for m in metrics)
+        else:
+            found.append(item)
+    return found
+
+
+def evaluate(metric: Metric, scores: list[SampleScore]) -> dict[str, float | None]:
+    """``metric`` over the scored ``scores`` (sorted by sample id), by result name.
+
+    A metric returning a dict gives one result per key (``grouped`` does). A metric
+    that raises gives no value, with a warning: one metric's bug does not lose a run.
+    """
+    name = metric_name(metric)
+    kept = sorted((s for s in scores if not is_unscored(s.score.value)), key=_sample_order)
+    if not kept:
+        return {name: None}
+    try:
+        result = metric(kept)
+    except Exception as exc:  # a user metric's bug: report it, keep the other results
+        logger.warning("metric %s failed: %s: %s", name, type(exc).__name__, exc)
+        return {name: None}
+    if isinstance(result, Mapping):
+        return {str(key): _number(value) for key, value in result.items()}
+    return {name: _number(result)}
+
+
+def _sample_order(score: SampleScore) -> str:
+    return str(score.sample_id)
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def sample_score(score: Score, sample_id: Any, metadata: dict[str, Any] | None,
+                 scorer: str | None) -> SampleScore:
+    """A SampleScore built without validation (the tally builds one per sample)."""
+    return SampleScore.model_construct(score=score, sample_id=sample_id,
+                                       sample_metadata=metadata, scorer=scorer)
