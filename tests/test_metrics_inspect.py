@@ -277,72 +277,96 @@ def grouped_task():
 '''
 
 
-def _graded_run(log_dir: Path, scorer_: Scorer, grader_reply: str | None,
-                answer_reply: str = "Paris") -> Score:
-    """Run one sample; with ``grader_reply`` a grader model bound to the "grader" role
-    answers it, else the evaluated model grades (and answers "GRADE: I")."""
-    from evalkit.model import get_model
-    from evalkit.model._model import bind_model_roles
+def _evaluated(messages: list[Any]) -> str:
+    """The evaluated model: answers "Paris", and grades everything wrong."""
+    return "GRADE: I" if "GRADE" in messages[-1].text else "Paris"
 
-    def evaluated(messages: list[Any]) -> str:
-        return "GRADE: I" if "GRADE" in messages[-1].text else answer_reply
 
-    task = Task(dataset=[Sample(input="Capital of France?", target="Paris")], scorer=scorer_)
+async def _grade_in_sample(scorer_: Scorer, grader_reply: str | None) -> Score:
+    """Score "Paris" as a running sample would: the evaluated model active and, with
+    ``grader_reply``, a grader model bound to the "grader" role that replies it."""
+    from evalkit.model import ModelOutput, get_model
+    from evalkit.model._model import bind_active_model, bind_model_roles
+
+    state = TaskState(model="mockllm/model", sample_id=1, epoch=1, input="Capital of France?",
+                      target=Target("Paris"), messages=[])
+    state.output = ModelOutput.from_content("mockllm/model", "Paris")
+    evaluated = get_model("mockllm/model", custom_outputs=_evaluated)
     roles = {} if grader_reply is None else {
-        "grader": get_model("mockllm/model", custom_outputs=[grader_reply])}
-    with bind_model_roles(roles):
-        [log] = eval(task, model="mockllm/model", model_args={"custom_outputs": evaluated},
-                     log_dir=str(log_dir), display="none")
-    [sample] = read_eval_log(str(log.location)).samples or []
-    return next(iter((sample.scores or {}).values()))
+        "grader": get_model("mockllm/grader", custom_outputs=[grader_reply])}
+    with bind_active_model(evaluated), bind_model_roles(roles):
+        return await scorer_(state, Target("Paris"))
 
 
+@pytest.mark.anyio
 @pytest.mark.parametrize(("reply", "value"), [("Right.\nGRADE: C", 1.0),
                                               ("Wrong.\nGRADE: I", 0.0),
-                                              ("no verdict", 0.0)])
-def test_model_graded_fact_grades_with_the_grader_role(log_dir: Path, reply: str,
-                                                       value: float) -> None:
-    """model_graded_fact asks the model bound to the grader role, not the evaluated one."""
+                                              ("no verdict", 0.0),
+                                              (None, 0.0)])
+async def test_model_graded_fact_grades_with_the_grader_role(reply: str | None,
+                                                             value: float) -> None:
+    """model_graded_fact asks the model bound to the grader role (else the evaluated one)."""
     from evalkit.scorer import model_graded_fact, value_to_float
 
-    score = _graded_run(log_dir, model_graded_fact(), reply)
-    assert value_to_float()(score.value) == value
-    assert score.explanation == reply and score.answer == "Paris"
+    score = await _grade_in_sample(model_graded_fact(), reply)
+    assert value_to_float()(score.value) == value and score.answer == "Paris"
+    assert score.explanation == (reply if reply is not None else "GRADE: I")
+
+
+@pytest.mark.anyio
+async def test_an_explicit_grader_model_wins_over_the_role() -> None:
+    """model= given to the scorer grades even when a grader role is bound (as in Inspect)."""
+    from evalkit.model import get_model
+    from evalkit.scorer import model_graded_qa
+
+    mine = get_model("mockllm/mine", custom_outputs=["GRADE: C"])
+    score = await _grade_in_sample(model_graded_qa(model=mine), "GRADE: I")
+    assert score.value == "C"
 
 
 def test_model_graded_qa_partial_credit(log_dir: Path) -> None:
-    """With partial_credit the grader is offered GRADE: P, which scores 0.5."""
-    from evalkit.scorer import PARTIAL, model_graded_qa
+    """With partial_credit the grader is offered GRADE: P, which scores 0.5; the grade
+    letter is read in any case."""
+    from evalkit.scorer import model_graded_qa
 
-    partly = _graded_run(log_dir, model_graded_qa(partial_credit=True), "Half.\nGRADE: P")
-    assert partly.value == PARTIAL
-    [log] = [read_eval_log(str(p)) for p in sorted(log_dir.glob("*.zst"))]
+    prompts: list[str] = []
+
+    def model(messages: list[Any]) -> str:
+        prompts.append(messages[-1].text)
+        return "Half.\ngrade: p" if "GRADE" in messages[-1].text else "Paris"
+
+    task = Task(dataset=[Sample(input="Capital of France?", target="Paris")],
+                scorer=model_graded_qa(partial_credit=True))
+    [log] = eval(task, model="mockllm/model", model_args={"custom_outputs": model},
+                 log_dir=str(log_dir), display="none")
+    [sample] = read_eval_log(str(log.location)).samples or []
+    assert (sample.scores or {})["model_graded_qa"].value == "P"
     assert log.results is not None and log.results.scores[0].metrics["accuracy"].value == 0.5
-    lower = _graded_run(log_dir, model_graded_qa(), "Fine.\ngrade: c")
-    assert lower.value == "C"
+    assert "GRADE: P" in prompts[-1]
 
 
 def test_model_graded_qa_template_instructions_and_pattern(log_dir: Path) -> None:
     """template=, instructions= and grade_pattern= replace the defaults; the template
-    sees the sample's metadata and {instructions}."""
+    sees the sample's metadata and {instructions}; the last match is the grade."""
     from evalkit.scorer import model_graded_qa
 
     seen: list[str] = []
 
-    def grader(messages: list[Any]) -> str:
+    def model(messages: list[Any]) -> str:
+        if not messages[-1].text.startswith("Q="):
+            return "4"
         seen.append(messages[-1].text)
         return "VERDICT=no, or rather VERDICT=yes"
 
-    from evalkit.model import get_model
-    from evalkit.model._model import bind_model_roles
-
-    scorer_ = model_graded_qa(template="Q={question} A={answer} T={criterion} {instructions}",
+    scorer_ = model_graded_qa(template="Q={question} A={answer} T={criterion} {instructions} "
+                                       "{topic}",
                               instructions="Say VERDICT=yes or VERDICT=no.",
                               grade_pattern=r"VERDICT=(yes|no)")
-    task = Task(dataset=[Sample(input="2+2?", target="4")], scorer=scorer_)
-    with bind_model_roles({"grader": get_model("mockllm/model", custom_outputs=grader)}):
-        [log] = eval(task, model="mockllm/model", log_dir=str(log_dir), display="none")
-    assert seen and seen[0].startswith("Q=2+2? A=") and "T=4 Say VERDICT=yes" in seen[0]
+    task = Task(dataset=[Sample(input="2+2?", target="4", metadata={"topic": "sums"})],
+                scorer=scorer_)
+    [log] = eval(task, model="mockllm/model", model_args={"custom_outputs": model},
+                 log_dir=str(log_dir), display="none")
+    assert seen == ["Q=2+2? A=4 T=4 Say VERDICT=yes or VERDICT=no. sums"]
     assert log.results is not None  # the last verdict, "yes", reads as 1
     assert log.results.scores[0].metrics["accuracy"].value == 1.0
 
