@@ -26,6 +26,9 @@ from typing import Any
 import pytest
 from conftest import REPO, run_cli
 
+import evalkit
+from evalkit._eval import _run
+from evalkit._eval._executor import LocalExecutor
 from evalkit.log import iter_sample_lines, read_eval_log_header
 
 TASK_FILE = REPO / "tests" / "retry_tasks" / "counting.py"
@@ -47,6 +50,45 @@ def test_without_ray_the_message_says_how_to_install_it(tmp_path: Path) -> None:
     assert "pip install 'evalkit[ray]'" in result.stderr
     assert "Traceback" not in result.stderr
     assert not list(tmp_path.glob("*.jsonl.zst"))
+
+
+class CountingExecutor:
+    """A stand-in engine behind the seam: the local one, counting what it is given."""
+
+    def __init__(self) -> None:
+        self.tasks: list[str] = []
+        self.samples = 0
+        self.closed = False
+
+    async def for_task(self, plan: Any, context: Any) -> Any:
+        self.tasks.append(plan.spec.task)
+        local = await LocalExecutor().for_task(plan, context)
+        outer = self
+
+        class Counted:
+            def sample(self, item: Any) -> Any:
+                outer.samples += 1
+                return local.sample(item)
+
+            def in_flight(self, wanted: int) -> int:
+                return 3
+
+        return Counted()
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def test_another_engine_plugs_in_behind_the_executor_seam(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every sample of a run goes through the executor; planning and the log stay as they are."""
+    engine = CountingExecutor()
+    monkeypatch.setattr(_run, "make_executor", lambda config: engine)
+    (log,) = evalkit.eval(str(TASK_FILE), model="mockllm/model", task_args={"n": 7},
+                          log_dir=str(tmp_path), display="none")
+    assert log.status == "success" and log.results is not None
+    assert log.results.completed_samples == 7
+    assert engine.tasks == ["counting"] and engine.samples == 7 and engine.closed
 
 
 @dataclass
@@ -331,3 +373,13 @@ def test_a_quota_abort_on_a_worker_exits_3_with_the_resume_command(cluster: Clus
     assert header.status == "error"
     assert header.error is not None and header.error.kind == "quota_exhausted"
     assert not any(r["id"] == 3 and not r.get("cancelled") for r in _records(log))
+
+
+def test_eval_set_runs_its_members_on_the_cluster(cluster: Cluster, tmp_path: Path) -> None:
+    """eval-set --executor ray runs every sample in the workers and completes the set."""
+    cluster.reset()
+    result = run_cli("eval-set", str(TASK_FILE), "--model", "mockllm/model", "-T", "n=5",
+                     "--log-dir", str(tmp_path), "--executor", "ray", "--ray-address",
+                     cluster.address, "--display", "none", timeout=DEADLINE)
+    assert result.returncode == 0, result.stderr
+    assert sorted(cluster.starts()) == sorted(f"{i}:1" for i in range(5))
