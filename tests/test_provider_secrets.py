@@ -115,3 +115,21 @@ def test_model_args_record_masks_keys() -> None:
     assert recorded == {"api_key": "***", "organization": "o",
                         "headers": {"Authorization": "***"}, "base_url": "https://***@host/v1",
                         "custom_outputs": "<builtin_function_or_method>"}
+
+
+@pytest.mark.anyio
+async def test_a_query_credential_a_server_echoes_is_masked(
+    provider_server: ProviderServer, fake_keys: dict[str, str]
+) -> None:
+    """A base URL carrying ``?api-key=...``: the server's 404 quotes the path it got,
+    and the error (which a log and the terminal show) masks the credential in it."""
+    secret = "QUERY-SECRET-77aa"
+    model = get_model("openai/m", base_url=f"{provider_server.openai_base_url}?api-key={secret}")
+    with anyio.fail_after(10):
+        try:
+            with pytest.raises(ModelError) as info:
+                await model.generate("hi")
+        finally:
+            await model.aclose()
+    assert secret in provider_server.requests[0].path  # the server did see (and quote) it
+    assert "api-key=***" in str(info.value) and secret not in str(info.value)

@@ -18,7 +18,13 @@ from pathlib import Path
 import pytest
 import zstandard
 
-from evalkit._util._secrets import is_secret_name, redact_command, redact_url
+from evalkit._util._secrets import (
+    is_redacted,
+    is_secret_name,
+    redact_command,
+    redact_url,
+    secret_values,
+)
 from evalkit.testing import Fault, ProviderServer
 
 M_KEY = "sk-evalkit-MARG-SECRET-7f3a9c1e456"
@@ -213,3 +219,15 @@ def test_task_arg_credentials_are_masked_and_given_again(tmp_path: Path) -> None
     assert first_args == retry_args
     [new] = set((tmp_path / "logs").glob("*.jsonl.zst")) - {log}
     _check_log_and_readers(tmp_path, new)
+
+
+def test_a_credential_in_a_urls_query_is_masked() -> None:
+    """``?api-key=...`` / ``&token=...`` in a base URL are credentials too: masked in
+    the URL, found as literals (so the recorded command hides them) and seen as masked."""
+    url = "https://host/v1?api-version=2024-01&api-key=QUERY-SECRET-123&token=tok-SECRET-9"
+    masked = redact_url(url)
+    assert masked == "https://host/v1?api-version=2024-01&api-key=***&token=***"
+    assert is_redacted(masked) and not is_redacted("https://host/v1?api-version=2024-01")
+    assert {"QUERY-SECRET-123", "tok-SECRET-9"} <= secret_values({"model_base_url": url}, {})
+    command = redact_command(f"evalkit eval t.py --model-base-url {url}")
+    assert "SECRET" not in command

@@ -2,9 +2,10 @@
 
 Three rules: an argument whose name says it is a credential (``api_key``,
 ``token``, ``password``, ``authorization``, ...) is masked whatever its value;
-the ``user:password@`` part of a URL is masked; and the literal values found
-by the first two rules are masked wherever else they appear (a recorded
-command line).
+the ``user:password@`` part of a URL is masked, and so is a URL query
+parameter whose name says credential (``?api-key=...``); and the literal
+values found by the first two rules are masked wherever else they appear (a
+recorded command line).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ _SECRET_WORDS = frozenset({
 })
 _SECRET_ENDINGS = ("apikey", "token", "secret", "password")
 _USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/?#\s@]*)@")
+_QUERY_PARAM = re.compile(r"(?P<lead>[?&;](?P<name>[^=&;#\s/]+)=)(?P<value>[^&;#\s]*)")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _MIN_LITERAL = 6
 """Shorter values are masked only where a name or URL marks them (a short
@@ -38,12 +40,16 @@ def is_secret_name(name: str) -> bool:
 
 
 def url_userinfo(text: str) -> list[str]:
-    """The ``user:password`` parts of the URLs in ``text``, and each half alone."""
+    """The ``user:password`` parts of the URLs in ``text``, each half alone, and the
+    values of credential-named query parameters (``?api-key=...``)."""
     found: list[str] = []
     for match in _USERINFO.finditer(text):
         userinfo = match.group("userinfo")
         if userinfo:
             found.extend([userinfo, *userinfo.split(":", 1)])
+    if "://" in text:
+        found.extend(match.group("value") for match in _QUERY_PARAM.finditer(text)
+                     if is_secret_name(match.group("name")) and match.group("value"))
     return found
 
 
@@ -56,16 +62,26 @@ def redact_url(text: None) -> None: ...
 
 
 def redact_url(text: str | None) -> str | None:
-    """``https://user:pw@host/v1`` -> ``https://***@host/v1`` (every URL in ``text``)."""
+    """``https://user:pw@host/v1?api-key=k`` -> ``https://***@host/v1?api-key=***``
+    (every URL in ``text``)."""
     if text is None:
         return None
-    return _USERINFO.sub(lambda m: f"{m.group('scheme')}{REDACTED}@", text)
+    text = _USERINFO.sub(lambda m: f"{m.group('scheme')}{REDACTED}@", text)
+    return text if "://" not in text else redact_query(text)
+
+
+def redact_query(text: str) -> str:
+    """``...?api-key=k&v=1`` -> ``...?api-key=***&v=1``: credential-named query
+    parameters masked wherever they appear (a server echoing the path it was sent)."""
+    return _QUERY_PARAM.sub(lambda m: f"{m.group('lead')}{REDACTED}" if is_secret_name(
+        m.group("name")) and m.group("value") else m.group(0), text)
 
 
 def is_redacted(value: Any) -> bool:
     """True for a value (or a URL, or data holding one) that was masked here."""
     if isinstance(value, str):
-        return value == REDACTED or f"://{REDACTED}@" in value
+        return value == REDACTED or f"://{REDACTED}@" in value or (
+            "://" in value and f"={REDACTED}" in value)
     if isinstance(value, list):
         return any(is_redacted(item) for item in value)
     if isinstance(value, dict):

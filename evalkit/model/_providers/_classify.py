@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..._util._secrets import redact_query
 from ...errors import (
     AuthError,
     ModelError,
@@ -226,7 +227,9 @@ of a local server's key "k" would garble the message around it."""
 
 
 def redact(text: str, secret: str | None) -> str:
-    """``text`` with every occurrence of ``secret`` masked (a key a server echoed back)."""
+    """``text`` with every occurrence of ``secret`` masked (a key a server echoed back),
+    and credential-named URL query parameters (``?api-key=...`` echoed in a path)."""
+    text = redact_query(text)
     if not secret:
         return text
     if len(secret) >= SHORT_SECRET:
