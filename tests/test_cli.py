@@ -73,7 +73,7 @@ def test_every_display_mode_prints_the_result(workdir: Path, display: str) -> No
          "looks like JSON but does not parse"),
         (["eval", "tasks.py", "--model", "nosuch/model"],
          "unknown model provider 'nosuch' in 'nosuch/model'; known providers: anthropic, "
-         "mockllm, openai"),
+         "fireworks, groq, mockllm, ollama, openai, openrouter, together, vllm"),
         (["eval", "tasks.py", "--model", "gpt4"], "not of the form provider/name"),
         (["eval", "tasks.py", "--model", "mockllm/model", "--fail-on-error", "0"],
          "must be True, False, a fraction 0 < x < 1"),

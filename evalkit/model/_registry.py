@@ -18,6 +18,12 @@ PROVIDERS: dict[str, str] = {
     "mockllm": "evalkit.model._mock:MockLLM",
     "openai": "evalkit.model._providers.openai:OpenAIAPI",
     "anthropic": "evalkit.model._providers.anthropic:AnthropicAPI",
+    "vllm": "evalkit.model._providers.openai_compatible:VLLMAPI",
+    "ollama": "evalkit.model._providers.openai_compatible:OllamaAPI",
+    "openrouter": "evalkit.model._providers.openai_compatible:OpenRouterAPI",
+    "together": "evalkit.model._providers.openai_compatible:TogetherAPI",
+    "groq": "evalkit.model._providers.openai_compatible:GroqAPI",
+    "fireworks": "evalkit.model._providers.openai_compatible:FireworksAPI",
 }
 
 

@@ -47,6 +47,8 @@ class HttpModelAPI(ModelAPI):
     reply_key: ClassVar[str]
     """A key every successful reply has (see ``JsonClient.post``)."""
     table: ClassVar[tuple[StatusRule, ...]]
+    needs_key: ClassVar[bool] = True
+    """Whether the default base URL needs a key (a local server's does not)."""
     headers: ClassVar[dict[str, str]] = {}
     """Sent with every request, key or not (e.g. a protocol version)."""
 
@@ -61,7 +63,8 @@ class HttpModelAPI(ModelAPI):
         stream: StreamSetting | str = "auto",
     ) -> None:
         endpoint = resolve_endpoint(env_prefix=self.env_prefix, base_url=base_url,
-                                    api_key=api_key, default_base_url=self.default_base_url)
+                                    api_key=api_key, default_base_url=self.default_base_url,
+                                    key_required=self.needs_key)
         config = config or GenerateConfig()
         super().__init__(
             model_name, base_url=endpoint.base_url, api_key=endpoint.api_key, config=config

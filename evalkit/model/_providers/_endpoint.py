@@ -25,12 +25,13 @@ class Endpoint:
 
 
 def resolve_endpoint(
-    *, env_prefix: str, base_url: str | None, api_key: str | None, default_base_url: str
+    *, env_prefix: str, base_url: str | None, api_key: str | None, default_base_url: str,
+    key_required: bool = True,
 ) -> Endpoint:
     """The endpoint from arguments, then ``{env_prefix}_BASE_URL`` / ``_API_KEY``, then defaults.
 
-    A key is required only by the vendor's own URL: local OpenAI-compatible
-    servers (vLLM, Ollama) usually need none.
+    A key is required only by the vendor's own URL (and not at all when
+    ``key_required`` is False): local servers (vLLM, Ollama) usually need none.
     """
     key_env, url_env = f"{env_prefix}_API_KEY", f"{env_prefix}_BASE_URL"
     url = (base_url or os.environ.get(url_env) or default_base_url).strip().rstrip("/")
@@ -45,7 +46,7 @@ def resolve_endpoint(
             f"the API key (from -M api_key or {key_env}) contains control or non-ASCII characters; "
             "copy it again without line breaks"
         )
-    if key is None and url == default_base_url:
+    if key is None and key_required and url == default_base_url:
         raise UsageError(
             f"{key_env} is not set: export {key_env}=... or pass -M api_key=...; "
             f"a local compatible server needs only a base URL ({url_env} or --model-base-url)"
