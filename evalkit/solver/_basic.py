@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._util._template import format_template
@@ -11,7 +12,7 @@ from ._solver import Generate, Solver, ToolCalls, solver
 from ._state import TaskState
 
 if TYPE_CHECKING:
-    from ..tool import Tool
+    from ..tool import Tool, ToolDef
 
 
 @solver
@@ -40,11 +41,12 @@ def system_message(template: str, **params: Any) -> Solver:
 
 
 @solver
-def use_tools(*tools: Tool | list[Tool], tool_choice: ToolChoice | None = None) -> Solver:
-    """Make ``tools`` available to the model for the rest of the sample."""
+def use_tools(*tools: Tool | ToolDef | list[Tool | ToolDef],
+              tool_choice: ToolChoice | None = None) -> Solver:
+    """Make ``tools`` (tools or ToolDefs) available to the model for the rest of the sample."""
     flat: list[Tool] = []
     for item in tools:
-        flat.extend(item if isinstance(item, list) else [item])
+        flat.extend(as_tools(item if isinstance(item, list) else [item]))
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         state.tools = flat
@@ -53,3 +55,9 @@ def use_tools(*tools: Tool | list[Tool], tool_choice: ToolChoice | None = None) 
         return state
 
     return solve
+
+
+def as_tools(tools: Sequence[Tool | ToolDef]) -> list[Tool]:
+    """Tools, with each ToolDef made into the tool it describes."""
+    return [item.as_tool() if hasattr(item, "as_tool") else item
+            for item in tools]

@@ -7,7 +7,9 @@ from ._local_sandbox import LocalSandbox
 from ._output import MAX_TOOL_OUTPUT
 from ._sandbox import ExecResult, SandboxEnvironment, sandbox, sandbox_context, sandboxenv
 from ._sandbox_setup import SandboxSetupError, setup_sandbox
+from ._think import think
 from ._tool import Tool, ToolError, ToolResult, tool, tool_info
+from ._tool_def import ToolDef
 
 __all__ = [
     "MAX_TOOL_OUTPUT",
@@ -16,6 +18,7 @@ __all__ = [
     "SandboxEnvironment",
     "SandboxSetupError",
     "Tool",
+    "ToolDef",
     "ToolError",
     "ToolInfo",
     "ToolResult",
@@ -26,6 +29,7 @@ __all__ = [
     "sandbox_context",
     "sandboxenv",
     "setup_sandbox",
+    "think",
     "tool",
     "tool_info",
 ]

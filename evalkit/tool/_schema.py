@@ -28,13 +28,21 @@ class UnsupportedType(TypeError):
     """An annotation with no JSON-schema equivalent here."""
 
 
-def tool_info_from_function(name: str, function: Callable[..., Any]) -> ToolInfo:
-    """``name``'s ToolInfo: description and parameter texts from the docstring.
+def tool_info_from_function(
+    name: str,
+    function: Callable[..., Any],
+    description: str | None = None,
+    param_descriptions: dict[str, str] | None = None,
+) -> ToolInfo:
+    """``name``'s ToolInfo: description and parameter texts from the docstring,
+    or from ``description`` and ``param_descriptions`` where given.
 
     Raises UsageError when the docstring or a parameter's annotation or
     description is missing, since the model could not use the tool well.
     """
     doc = parse_docstring(inspect.getdoc(function))
+    doc.description = description or doc.description
+    doc.params.update(param_descriptions or {})
     if not doc.description:
         raise UsageError(
             f"tool {name!r} has no description: give its execute function a docstring "

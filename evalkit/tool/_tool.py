@@ -64,12 +64,7 @@ def tool(
     """
 
     def decorate(factory: Callable[P, Tool]) -> Callable[P, Tool]:
-        tool_name = name or factory.__name__
-        if not _VALID_NAME.match(tool_name):
-            raise UsageError(
-                f"tool name {tool_name!r} is not accepted by model APIs: use 1-64 letters, "
-                "digits, '_' or '-' (e.g. @tool(name='read_file'))."
-            )
+        tool_name = valid_tool_name(name or factory.__name__)
 
         @functools.wraps(factory)
         def make_tool(*args: P.args, **kwargs: P.kwargs) -> Tool:
@@ -78,6 +73,16 @@ def tool(
         return make_tool
 
     return decorate if factory is None else decorate(factory)
+
+
+def valid_tool_name(name: str) -> str:
+    """``name``, or UsageError if model APIs would refuse it."""
+    if not _VALID_NAME.match(name):
+        raise UsageError(
+            f"tool name {name!r} is not accepted by model APIs: use 1-64 letters, "
+            "digits, '_' or '-' (e.g. @tool(name='read_file'))."
+        )
+    return name
 
 
 def tool_info(tool: Tool) -> ToolInfo:
@@ -104,17 +109,21 @@ def _as_tool(name: str, execute: Any) -> Tool:
             f"tool {name!r}: its factory must return an `async def execute(...)` function, "
             f"not {type(execute).__name__}."
         )
-    info = tool_info_from_function(name, function)
+    return attach_info(execute, tool_info_from_function(name, function))
+
+
+def attach_info(execute: Callable[..., Any], info: ToolInfo) -> Tool:
+    """``execute`` as a tool described by ``info``."""
     try:
         setattr(execute, _INFO_ATTRIBUTE, info)
         tool: Tool = execute
     except AttributeError:  # a bound method takes no attributes: wrap it
-        tool = _wrap(execute)
+        tool = wrap_tool(execute)
         setattr(tool, _INFO_ATTRIBUTE, info)
     return tool
 
 
-def _wrap(execute: Callable[..., Any]) -> Tool:
+def wrap_tool(execute: Callable[..., Any]) -> Tool:
     @functools.wraps(execute)
     async def wrapper(*args: Any, **kwargs: Any) -> ToolResult:
         result: ToolResult = await execute(*args, **kwargs)
