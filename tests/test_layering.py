@@ -16,6 +16,7 @@ LAYERS: list[set[str]] = [
     {"dataset"},
     {"tool"},
     {"solver"},
+    {"agent"},
     {"scorer"},
     {"log"},
     {"_task", "_registry"},

@@ -14,8 +14,9 @@ from ..log import EvalError, EvalLimit, EvalSample
 from ..model import ChatMessage, ChatMessageUser, GenerateConfig, Model, ModelUsage
 from ..model._model import bind_active_model, bind_model_roles, bind_task_config
 from ..model._usage import SampleUsage, bind_sample_usage
-from ..scorer import Score, Scorer, scorer_name
+from ..scorer import Score, Scorer, scorer_name, value_to_float
 from ..solver import SampleLimits, Solver, TaskState, make_generate, solve_within_limits
+from ..solver._answer_scoring import AnswerScoring, bind_answer_scoring
 from ..tool import sandbox_context, setup_sandbox
 
 
@@ -101,7 +102,8 @@ class SampleRun:
         error: EvalError | None = None
         with bind_transcript(current.events), bind_sample_usage(current.usage), \
                 bind_active_model(context.model), bind_task_config(context.task_config), \
-                bind_model_roles(context.roles):
+                bind_model_roles(context.roles), \
+                bind_answer_scoring(_answer_scoring(context.scorers)):
             try:
                 # Through scoring too: scorers may read its files.
                 async with sandbox_context(sample.sandbox or context.sandbox) as box:
@@ -175,6 +177,15 @@ async def _score(scorers: list[Scorer], state: TaskState, events: Transcript) ->
         scores[name] = await scorer(state, state.target)
         events.add(ScoreEvent(scorer=name, value=scores[name].value))
     return scores
+
+
+def _answer_scoring(scorers: list[Scorer]) -> AnswerScoring:
+    """How an agent with several attempts checks a submission: the first scorer."""
+
+    async def score(state: TaskState) -> Score:
+        return await scorers[0](state, state.target)
+
+    return AnswerScoring(score=score, to_float=value_to_float)
 
 
 def _raise_if_fatal(exc: BaseException) -> None:
