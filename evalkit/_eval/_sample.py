@@ -185,7 +185,7 @@ def _answer_scoring(scorers: list[Scorer]) -> AnswerScoring:
     async def score(state: TaskState) -> Score:
         return await scorers[0](state, state.target)
 
-    return AnswerScoring(score=score, to_float=value_to_float)
+    return AnswerScoring(score=score, to_float=value_to_float())
 
 
 def _raise_if_fatal(exc: BaseException) -> None:
