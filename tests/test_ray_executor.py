@@ -1,7 +1,8 @@
 """``--executor ray``: samples run in Ray workers, the driver writes the one log.
 
 The tests start a real Ray head node (``ray start --head --block``, 2 CPUs, in a
-temp dir) in a process group of their own and end it by that group's id. The
+temp dir) in a process group of their own and end it by that group's id (one
+test adds a second node with ``ray start --address``, then kills it). The
 cluster's environment steers ``tests/retry_tasks/counting.py`` in its workers:
 every sample execution appends ``id:epoch`` to a side file, so re-runs are
 counted from outside the log.
@@ -97,6 +98,8 @@ class Cluster:
     side_file: Path
     hold_file: Path
     session: int
+    env: dict[str, str]
+    root: Path
 
     def starts(self) -> Counter[str]:
         """Sample executions so far, by ``id:epoch``."""
@@ -107,14 +110,16 @@ class Cluster:
         self.side_file.write_text("")
         self.hold_file.touch()
 
-    def sample_workers(self) -> list[int]:
-        """Worker processes of this cluster running a sample right now."""
+    def sample_workers(self, session: int | None = None) -> list[int]:
+        """Worker processes of the head node (or the node started in ``session``)
+        running a sample right now."""
+        session = session or self.session
         pids = []
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
                 continue
             try:
-                if os.getsid(int(entry.name)) != self.session:
+                if os.getsid(int(entry.name)) != session:
                     continue
                 title = (entry / "cmdline").read_bytes()
             except (OSError, ProcessLookupError):
@@ -148,7 +153,10 @@ def _head_node(ray: Any) -> Iterator[Cluster]:
         side_file, hold_file = root / "starts", root / "hold"
         port = _free_port()
         env = {**os.environ, "RETRY_TEST_SIDE_FILE": str(side_file),
-               "RETRY_TEST_HOLD_FILE": str(hold_file), "RAY_USAGE_STATS_ENABLED": "0"}
+               "RETRY_TEST_HOLD_FILE": str(hold_file), "RAY_USAGE_STATS_ENABLED": "0",
+               # a dead node is declared dead in ~2 s, not Ray's default 15 s
+               "RAY_health_check_period_ms": "500", "RAY_health_check_timeout_ms": "500",
+               "RAY_health_check_failure_threshold": "3"}
         env.pop("RAY_ADDRESS", None)
         ray_cli = Path(sys.executable).parent / "ray"
         head = subprocess.Popen(
@@ -160,7 +168,7 @@ def _head_node(ray: Any) -> Iterator[Cluster]:
         address = f"127.0.0.1:{port}"
         try:
             _wait_until_up(ray, address, head)
-            found = Cluster(address, side_file, hold_file, head.pid)
+            found = Cluster(address, side_file, hold_file, head.pid, env, root)
             found.reset()
             yield found
         finally:
@@ -383,3 +391,37 @@ def test_eval_set_runs_its_members_on_the_cluster(cluster: Cluster, tmp_path: Pa
                      cluster.address, "--display", "none", timeout=DEADLINE)
     assert result.returncode == 0, result.stderr
     assert sorted(cluster.starts()) == sorted(f"{i}:1" for i in range(5))
+
+
+def test_a_dead_node_loses_only_its_in_flight_samples(cluster: Cluster, tmp_path: Path) -> None:
+    """kill -9 of a whole second node mid-run: its samples re-run on the head, each is
+    written once, none is lost."""
+    ray_cli = Path(sys.executable).parent / "ray"
+    node = subprocess.Popen(
+        [str(ray_cli), "start", "--block", f"--address={cluster.address}", "--num-cpus=2",
+         "--node-ip-address=127.0.0.1", f"--temp-dir={cluster.root / 'ray'}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=cluster.env,
+        cwd=cluster.root, start_new_session=True)
+    cluster.reset()
+    cluster.hold_file.unlink()
+    try:
+        run = _ray_eval(cluster, tmp_path, "-T", "n=20", "--max-samples", "4")
+        deadline = time.monotonic() + DEADLINE
+        while not cluster.sample_workers(node.pid):  # until a sample runs on the node
+            assert time.monotonic() < deadline and run.poll() is None, "node 2 ran nothing"
+            time.sleep(0.05)
+        os.killpg(node.pid, signal.SIGKILL)
+        node.wait(timeout=15)
+    finally:
+        cluster.hold_file.touch()
+        _end_group(node)
+    _, stderr = run.communicate(timeout=DEADLINE)
+    assert run.returncode == 0, stderr
+    (log,) = tmp_path.glob("*.jsonl.zst")
+    records = _records(log)
+    keys = Counter((r["id"], r["epoch"]) for r in records)
+    assert len(keys) == 20 and set(keys.values()) == {1}
+    assert all(r.get("error") is None and not r.get("cancelled") for r in records)
+    starts = cluster.starts()
+    assert len(starts) == 20
+    assert sum(starts.values()) <= 20 + 4  # at most the samples in flight re-ran
