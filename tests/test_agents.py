@@ -233,3 +233,20 @@ def test_react_prompt_parts_make_one_system_message() -> None:
     assert record.messages[0].content == "Count things.\n\nFinish with done()."
     record = run(task_of(react(prompt=None)), [call("submit", answer="10")])
     assert roles(record)[0] == "user"
+
+
+def test_a_right_submission_ends_the_attempts_early() -> None:
+    """max_attempts=3, right on the second try: no third submission is asked for."""
+    outputs = [call("submit", answer="11"), call("submit", answer="10"),
+               call("submit", answer="12")]
+    record = run(task_of(basic_agent(max_attempts=3)), outputs)
+    submitted = [m.content for m in record.messages if isinstance(m, ChatMessageTool)]
+    assert submitted == ["11", "10"] and value(record) == CORRECT
+
+
+def test_score_value_decides_what_counts_as_right() -> None:
+    """A score_value that reads every value as 1.0 accepts the first (wrong) submission."""
+    outputs = [call("submit", answer="11"), call("submit", answer="10")]
+    record = run(task_of(basic_agent(max_attempts=2, score_value=lambda value: 1.0)), outputs)
+    submitted = [m.content for m in record.messages if isinstance(m, ChatMessageTool)]
+    assert submitted == ["11"] and value(record) == INCORRECT
