@@ -250,3 +250,35 @@ def test_score_value_decides_what_counts_as_right() -> None:
     record = run(task_of(basic_agent(max_attempts=2, score_value=lambda value: 1.0)), outputs)
     submitted = [m.content for m in record.messages if isinstance(m, ChatMessageTool)]
     assert submitted == ["11"] and value(record) == INCORRECT
+
+
+PLANS = {  # question start -> items to look up, right answer
+    "How many hex bolts": (["hex bolt m6", "hex nut m6"], "852"),
+    "A cabinet needs 4 hinges": (["hinge 75mm"], "9"),
+    "How many 6mm wall plugs": (["wall plug 6mm"], "0"),
+    "What is the total stock": (["washer m6", "wood screw 4x40"], "1275"),
+}
+
+
+def stockroom_agent(right: bool) -> Any:
+    """A scripted model: look up each item of the question, then submit (off by one if wrong)."""
+
+    def reply(messages: list[Any]) -> ModelOutput:
+        question = next(m.content for m in messages if m.role == "user")
+        [(items, answer)] = [plan for start, plan in PLANS.items() if question.startswith(start)]
+        looked_up = sum(1 for m in messages if isinstance(m, ChatMessageTool))
+        if looked_up < len(items):
+            return call("stock_level", item=items[looked_up])
+        return call("submit", answer=answer if right else str(int(answer) + 1))
+
+    return reply
+
+
+@pytest.mark.parametrize(("right", "expected"), [(True, 1.0), (False, 0.0)])
+def test_stockroom_example_whole_dataset(right: bool, expected: float) -> None:
+    """Every stockroom question: accuracy 1.0 when the agent is right, 0.0 when wrong."""
+    [log] = eval(STOCKROOM, model=MOCK, display="none",
+                 model_args={"custom_outputs": stockroom_agent(right)})
+    assert log.status == "success" and log.results is not None
+    assert log.results.scores[0].metrics["accuracy"].value == expected
+    assert log.results.completed_samples == 4 and log.results.limited_samples == 0
