@@ -105,3 +105,29 @@ def test_signal_while_planning_a_later_round_names_the_newest_log(tmp_path: Path
     assert code == 130, stderr
     [newest] = set(log.parent.glob("*.jsonl.zst")) - {log}
     assert stderr.endswith(f"evalkit: cancelled\nresume with: evalkit eval-retry {newest}\n")
+
+
+LATE_SIGNAL = """
+import os, signal, sys
+import evalkit._cli as cli
+
+command = cli.main
+
+def main():
+    code = command(["log", "ls", sys.argv[1]])
+    os.kill(os.getpid(), getattr(signal, sys.argv[2]))  # after the command's own handlers
+    return code
+
+cli.main = main
+cli.run()
+"""
+
+
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+def test_a_signal_after_the_command_ended_still_exits_130(tmp_path: Path, signame: str) -> None:
+    """A second Ctrl-C/SIGTERM landing while the command exits (its handlers gone)
+    exits 130 as documented, not killed by the signal (143) or with a traceback."""
+    done = subprocess.run([sys.executable, "-c", LATE_SIGNAL, str(tmp_path), signame],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 130, (done.returncode, done.stderr)
+    assert "Traceback" not in done.stderr

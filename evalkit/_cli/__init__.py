@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
 import sys
 import traceback
 import warnings
@@ -102,4 +105,16 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def run() -> None:
+    """The ``evalkit`` console script."""
+    # Under the handlers ``main`` installs (and restores on its way out), so a second
+    # signal landing while the process exits still exits 130, not 143 or a traceback.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _exit_cancelled)
     sys.exit(main())
+
+
+def _exit_cancelled(signum: int, frame: object) -> None:
+    with contextlib.suppress(Exception):  # a stream may be closed already
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(130)
