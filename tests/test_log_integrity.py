@@ -330,3 +330,30 @@ def test_a_malformed_line_in_an_unchecked_frame_is_skipped_not_a_traceback(
     assert retried.status == "success"
     assert sorted(side_file.read_text().split()) == sorted(
         f"{json.loads(line)['id']}:1" for line in lines[4:])
+
+
+def test_a_killed_log_keeps_at_most_a_second_of_samples_unchecked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sample frames close on a timer too: in a killed log every frame a second old is
+    checksummed, so a flipped bit in it is reported, never read back as an altered sample."""
+    monkeypatch.setattr(_writer, "ROLL_SECONDS", 0.0)  # every write is "a second later"
+    path = tmp_path / "killed.jsonl.zst"
+    rng = random.Random(9)
+    with LogWriter(path) as writer:  # no footer: the run was killed
+        writer.write_header(_spec())
+        for sample_id in range(1, 21):
+            writer.write_sample(_varied_sample(rng, sample_id))
+    original = {s.id: s for s in read_eval_log_samples(path)}
+    assert len(original) == 20
+    data = path.read_bytes()
+    offsets = _frame_offsets(data)
+    damaged = tmp_path / "damaged.jsonl.zst"
+    altered = 0
+    for position in range(offsets[1], len(data), 3):
+        flipped = bytearray(data)
+        flipped[position] ^= 1 << position % 8
+        damaged.write_bytes(bytes(flipped))
+        _, samples, _ = _read_all(damaged)
+        altered += sum(1 for s in samples if original[s.id] != s)
+    assert altered == 0

@@ -3,13 +3,17 @@
 Frames: the header is one zstd frame; samples stream into a second frame,
 each block-flushed and written with one ``write`` so a ``kill -9`` at any
 instant tears at most the block being written (readers drop it); sample frames
-roll every ``ROLL_BYTES`` of JSON; the footer is its own frame, followed by
-the skippable index frame.
+roll every ``ROLL_BYTES`` of JSON, and at the first write ``ROLL_SECONDS``
+after a frame began, because zstd checks a frame's checksum only once the frame
+is finished: a killed run's last, open frame is the only part of a log a
+flipped bit can alter unnoticed, so it never holds more than about a second of
+samples. The footer is its own frame, followed by the skippable index frame.
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -22,6 +26,7 @@ from ._index import encode_index
 from ._records import EvalFooter, EvalSample, EvalSpec
 
 ROLL_BYTES = 4 << 20
+ROLL_SECONDS = 1.0
 COMPRESSION_LEVEL = 3
 
 
@@ -48,6 +53,7 @@ class LogWriter:
         self._file = open(self.path, "xb", buffering=0)  # noqa: SIM115  # closed in close()
         self._compressor = new_compressor()
         self._frame: Any = None  # zstandard's compressobj has no public type
+        self._frame_started = 0.0
         self._offset = 0
         self._frames: list[dict[str, int]] = []
         self.samples_written = 0
@@ -70,6 +76,7 @@ class LogWriter:
             return
         if self._frame is None:
             self._frame = self._compressor.compressobj()
+            self._frame_started = time.monotonic()
             self._frames.append({"offset": self._offset, "bytes": 0, "samples": 0})
         current = self._frames[-1]
         chunk = self._frame.compress(data) + self._frame.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
@@ -78,7 +85,8 @@ class LogWriter:
         current["bytes"] += len(data)
         current["samples"] += count
         self.samples_written += count
-        if current["bytes"] >= ROLL_BYTES:
+        if (current["bytes"] >= ROLL_BYTES
+                or time.monotonic() - self._frame_started >= ROLL_SECONDS):
             self._finish_frame()
 
     def write_footer(self, footer: EvalFooter) -> None:
