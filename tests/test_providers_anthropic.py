@@ -246,7 +246,7 @@ async def test_stop_reason_mapping(
 async def test_text_and_tool_use_blocks(
     provider_server: ProviderServer, open_model: ServedModel
 ) -> None:
-    """Text blocks are joined; tool_use blocks become tool calls; thinking is left out."""
+    """Text blocks are joined; tool_use blocks become tool calls; thinking stays out of the text."""
     content = [
         {"type": "thinking", "thinking": "hmm", "signature": "s"},
         {"type": "text", "text": "I will "},

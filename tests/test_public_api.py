@@ -35,7 +35,8 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "evalkit.model": [
         "ChatCompletionChoice", "ChatMessage", "ChatMessageAssistant", "ChatMessageSystem",
-        "ChatMessageTool", "ChatMessageUser", "GenerateConfig", "Model", "ModelAPI",
+        "ChatMessageTool", "ChatMessageUser", "ContentReasoning", "GenerateConfig", "Model",
+        "ModelAPI",
         "ModelOutput", "ModelUsage", "PROVIDERS", "ResponseSchema", "StopReason", "ToolCall",
         "ToolChoice", "ToolFunction", "ToolInfo", "get_model",
     ],

@@ -8,6 +8,7 @@ from ._messages import (
     ChatMessageSystem,
     ChatMessageTool,
     ChatMessageUser,
+    ContentReasoning,
     ToolCall,
 )
 from ._model import Model
@@ -23,6 +24,7 @@ __all__ = [
     "ChatMessageSystem",
     "ChatMessageTool",
     "ChatMessageUser",
+    "ContentReasoning",
     "GenerateConfig",
     "Model",
     "ModelAPI",

@@ -17,6 +17,19 @@ class ToolCall(BaseModel):
     """Set when the provider's arguments were not valid JSON."""
 
 
+class ContentReasoning(BaseModel):
+    """Thinking a model showed before its answer (Anthropic's extended thinking).
+
+    ``signature`` lets the provider check the thinking is its own when it is sent back;
+    ``redacted`` thinking is encrypted by the provider and ``reasoning`` holds its data.
+    """
+
+    type: Literal["reasoning"] = "reasoning"
+    reasoning: str
+    signature: str | None = None
+    redacted: bool = False
+
+
 class _TextContent(BaseModel):
     """``message.text``: Inspect AI's name for a message's text (here, its content)."""
 
@@ -45,6 +58,10 @@ class ChatMessageAssistant(_TextContent):
     role: Literal["assistant"] = "assistant"
     content: str = ""
     tool_calls: list[ToolCall] | None = None
+    reasoning: list[ContentReasoning] | None = None
+    """The model's thinking before ``content``, kept so it can be sent back: Anthropic
+    refuses a tool result whose assistant turn lost its thinking. (Inspect keeps it
+    among a message's content parts; here content is text, so it has a field.)"""
 
 
 class ChatMessageTool(_TextContent):

@@ -6,10 +6,15 @@ protocol's format: OpenAI's ``chat.completion.chunk`` deltas ending in
 ``data: [DONE]`` (a usage chunk first when ``stream_options.include_usage``
 is set), and Anthropic's ``message_start`` ... ``message_stop`` sequence,
 with a ``ping``.
+
+An Anthropic request with ``thinking`` enabled gets a signed thinking block
+first, and is refused (400) when an assistant turn with a tool call comes back
+without its thinking unchanged, as the real API refuses it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -124,9 +129,45 @@ def openai_reply(body: dict[str, Any], reply: str | ToolCallReply) -> dict[str, 
     }
 
 
+def _thinks(body: dict[str, Any]) -> bool:
+    thinking = body.get("thinking")
+    return isinstance(thinking, dict) and thinking.get("type") == "enabled"
+
+
+def _signature(thinking: str) -> str:
+    return hashlib.sha256(b"evalkit-test-server:" + thinking.encode()).hexdigest()[:32]
+
+
+def anthropic_request_problem(body: dict[str, Any]) -> str | None:
+    """Why the API would refuse ``body``'s tool loop under extended thinking, or None.
+
+    The last assistant turn that calls a tool must start with its thinking block,
+    signature intact.
+    """
+    assistant = [message for message in body["messages"]
+                 if isinstance(message, dict) and message.get("role") == "assistant"]
+    blocks = assistant[-1].get("content") if assistant and _thinks(body) else None
+    if not isinstance(blocks, list) or not any(
+            isinstance(block, dict) and block.get("type") == "tool_use" for block in blocks):
+        return None
+    first = blocks[0] if isinstance(blocks[0], dict) else {}
+    if first.get("type") == "redacted_thinking":
+        return None
+    if first.get("type") != "thinking":
+        return ("messages: an assistant message with tool_use must start with a thinking "
+                f"block when thinking is enabled, but found `{first.get('type')}`")
+    if first.get("signature") != _signature(str(first.get("thinking"))):
+        return "messages: invalid signature in thinking block"
+    return None
+
+
 def anthropic_reply(body: dict[str, Any], reply: str | ToolCallReply) -> dict[str, Any]:
     text, cut = _answer_text(body, reply)
     content: list[dict[str, Any]] = [{"type": "text", "text": text}] if text else []
+    if _thinks(body):
+        thought = f"The user asks: {last_user_text(body['messages'])}"
+        content.insert(0, {"type": "thinking", "thinking": thought,
+                           "signature": _signature(thought)})
     stop_reason = "max_tokens" if cut else "end_turn"
     if isinstance(reply, ToolCallReply):
         content.append({"type": "tool_use", "id": reply.id, "name": reply.name,
@@ -210,6 +251,11 @@ def anthropic_events(reply: dict[str, Any]) -> list[bytes]:
         if block["type"] == "text":
             opening, deltas = {"type": "text", "text": ""}, [
                 {"type": "text_delta", "text": piece} for piece in _pieces(block["text"])]
+        elif block["type"] == "thinking":
+            opening = {"type": "thinking", "thinking": ""}
+            deltas = [*({"type": "thinking_delta", "thinking": piece}
+                        for piece in _pieces(block["thinking"])),
+                      {"type": "signature_delta", "signature": block["signature"]}]
         else:
             opening = {**block, "input": {}}
             deltas = [{"type": "input_json_delta", "partial_json": part}

@@ -32,6 +32,7 @@ from ._provider_replies import (
     OPENAI_PATH,
     ToolCallReply,
     anthropic_reply,
+    anthropic_request_problem,
     error_body,
     last_user_text,
     openai_reply,
@@ -330,6 +331,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error(404, f"no route POST {self.path}", "not_found_error")
         elif not isinstance(body, dict) or not isinstance(body.get("messages"), list):
             self._send_error(400, "the body must be a JSON object with messages", None)
+        elif self.path == ANTHROPIC_PATH and (problem := anthropic_request_problem(body)):
+            self._send_error(400, problem, "invalid_request_error")
         else:
             reply = self.owner._reply_for(last_user_text(body["messages"]))
             make = openai_reply if self.path == OPENAI_PATH else anthropic_reply

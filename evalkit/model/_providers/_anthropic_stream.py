@@ -2,7 +2,8 @@
 
 ``message_start`` carries the message (id, model, input usage);
 ``content_block_start`` / ``_delta`` / ``_stop`` build each content block
-(text deltas joined, a tool's ``partial_json`` joined then decoded);
+(text deltas joined, a tool's ``partial_json`` joined then decoded, thinking
+deltas joined and its ``signature_delta`` kept);
 ``message_delta`` carries the stop reason and output usage; ``message_stop``
 ends it. An ``error`` event is returned as an error reply, to be classified
 like one; a stream that ends before ``message_stop`` was cut:
@@ -33,6 +34,11 @@ ERROR_STATUS = {
 """The HTTP status an error event would have had, so the status table classifies it."""
 
 
+_DELTA_KEYS = {"text_delta": "text", "input_json_delta": "partial_json",
+               "thinking_delta": "thinking"}
+"""Each delta type that adds text to its block, and the field holding that text."""
+
+
 class _Message:
     def __init__(self) -> None:
         self.reply: dict[str, Any] = {}
@@ -52,15 +58,19 @@ class _Message:
         index = expect(data.get("index"), int, "a block's index")
         delta = expect(data.get("delta"), dict, "a block's delta")
         kind = delta.get("type")
-        if kind in ("text_delta", "input_json_delta"):
-            key = "text" if kind == "text_delta" else "partial_json"
+        if kind in _DELTA_KEYS:
+            key = _DELTA_KEYS[kind]
             self.parts[index].append(expect(delta.get(key), str, f"a {kind}'s {key}"))
+        elif kind == "signature_delta":
+            signature = expect(delta.get("signature"), str, "a signature_delta's signature")
+            self.blocks[index]["signature"] = signature
 
     def stop_block(self, data: dict[str, Any]) -> None:
         index = expect(data.get("index"), int, "a block's index")
         block, text = self.blocks[index], "".join(self.parts[index])
-        if block.get("type") == "text":
-            block["text"] = expect(block.get("text", ""), str, "a text block's text") + text
+        if block.get("type") in ("text", "thinking"):
+            key = str(block["type"])
+            block[key] = expect(block.get(key, ""), str, f"a {key} block's {key}") + text
         elif block.get("type") == "tool_use" and text:
             try:
                 block["input"] = json.loads(text)

@@ -15,6 +15,7 @@ from .._messages import (
     ChatMessageAssistant,
     ChatMessageSystem,
     ChatMessageTool,
+    ContentReasoning,
     ToolCall,
 )
 from .._output import ChatCompletionChoice, ModelOutput, ModelUsage, StopReason
@@ -163,6 +164,9 @@ def content_blocks(message: ChatMessage) -> list[dict[str, Any]]:
         return [block]
     blocks: list[dict[str, Any]] = []
     calls = message.tool_calls if isinstance(message, ChatMessageAssistant) else None
+    if isinstance(message, ChatMessageAssistant):
+        # Thinking goes back first and unchanged: the API checks its signature.
+        blocks.extend(thinking_block(part) for part in message.reasoning or [])
     # The API refuses empty text blocks, except as a message's only content.
     if message.content or not calls:
         blocks.append({"type": "text", "text": message.content})
@@ -173,6 +177,23 @@ def content_blocks(message: ChatMessage) -> list[dict[str, Any]]:
     return blocks
 
 
+def thinking_block(part: ContentReasoning) -> dict[str, Any]:
+    if part.redacted:
+        return {"type": "redacted_thinking", "data": part.reasoning}
+    return {"type": "thinking", "thinking": part.reasoning, "signature": part.signature or ""}
+
+
+def parse_thinking(block: dict[str, Any]) -> ContentReasoning:
+    """A thinking or redacted_thinking block, kept whole so it can be sent back."""
+    if block.get("type") == "redacted_thinking":
+        return ContentReasoning(reasoning=expect(block.get("data"), str, "redacted thinking's data"),
+                                redacted=True)
+    return ContentReasoning(
+        reasoning=expect(block.get("thinking"), str, "a thinking block's thinking"),
+        signature=optional(block.get("signature"), str, "a thinking block's signature"),
+    )
+
+
 def anthropic_tool_choice(choice: ToolChoice) -> dict[str, Any]:
     if isinstance(choice, ToolFunction):
         return {"type": "tool", "name": choice.name}
@@ -180,17 +201,21 @@ def anthropic_tool_choice(choice: ToolChoice) -> dict[str, Any]:
 
 
 def parse_message(data: dict[str, Any], raw: str, model_name: str) -> ModelOutput:
-    """A ``ModelOutput`` from a Messages reply (thinking blocks are left out); TypeError if it
-    breaks the protocol."""
+    """A ``ModelOutput`` from a Messages reply (thinking kept apart from the text);
+    TypeError if it breaks the protocol."""
     texts: list[str] = []
     calls: list[ToolCall] = []
+    thinking: list[ContentReasoning] = []
     for block in expect(data["content"], list, "content"):
         block = expect(block, dict, "a content block")
         if block.get("type") == "text":
             texts.append(expect(block.get("text"), str, "a text block's text"))
         elif block.get("type") == "tool_use":
             calls.append(parse_tool_use(block))
-    message = ChatMessageAssistant(content="".join(texts), tool_calls=calls or None)
+        elif block.get("type") in ("thinking", "redacted_thinking"):
+            thinking.append(parse_thinking(block))
+    message = ChatMessageAssistant(content="".join(texts), tool_calls=calls or None,
+                                   reasoning=thinking or None)
     stop_reason = optional(data.get("stop_reason"), str, "stop_reason")
     return ModelOutput(
         model=optional(data.get("model"), str, "model") or model_name,
