@@ -36,10 +36,11 @@ from evalkit.scorer import (
 from evalkit.solver import TaskState
 
 
-def _by_id(values: dict[int, Any], metrics: Any = None) -> Scorer:
-    """A scorer giving each sample the value ``values[id]`` (per epoch: a list)."""
+def _by_id(values: dict[int, Any], metrics: Any = None, **metadata: Any) -> Scorer:
+    """A scorer giving each sample the value ``values[id]`` (per epoch: a list), with
+    ``metadata`` given to ``@scorer``."""
 
-    @scorer(metrics=metrics if metrics is not None else [accuracy()])
+    @scorer(metrics=metrics if metrics is not None else [accuracy()], **metadata)
     def by_id() -> Scorer:
         async def score(state: TaskState, target: Target) -> Score:
             value = values[int(state.sample_id)]

@@ -46,7 +46,8 @@ PUBLIC: dict[str, list[str]] = {
         "accuracy", "answer", "at_least", "bootstrap_stderr", "choice", "exact", "f1",
         "get_reducer", "grouped", "includes", "match", "max_score", "mean", "mean_score",
         "median_score", "metric", "metric_name", "min_score", "mode_score", "model_graded_fact",
-        "model_graded_qa", "pass_at", "pattern", "score_reducer", "scorer", "scorer_metrics",
+        "model_graded_qa", "pass_at", "pattern", "score_reducer", "scorer", "scorer_metadata",
+        "scorer_metrics",
         "scorer_name", "std", "stderr", "value_to_float", "var",
     ],
     "evalkit.solver": [

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from ..log import EvalMetric, EvalResults, EvalSample, EvalScore
 from ..model import ModelUsage
-from ..scorer import SampleScore, Score, Scorer, scorer_metrics, scorer_name
+from ..scorer import SampleScore, Score, Scorer, scorer_metadata, scorer_metrics, scorer_name
 from ..scorer._metric import (
     MetricSpec,
     all_metrics,
@@ -208,11 +208,13 @@ class ResultsTally:
         columns = columns or [(name, None)]
         reducers: Sequence[ScoreReducer | None] = (
             self.scoring.reducers if self.epochs > 1 else [None])
-        return [self._score(column, reducer, len(reducers) > 1, self.scoring.spec(scorer))
+        metadata = scorer_metadata(scorer) or None
+        return [self._score(column, reducer, len(reducers) > 1, self.scoring.spec(scorer),
+                            metadata)
                 for reducer in reducers for column in columns]
 
     def _score(self, column: Column, reducer: ScoreReducer | None, named: bool,
-               spec: MetricSpec) -> EvalScore:
+               spec: MetricSpec, metadata: dict[str, Any] | None) -> EvalScore:
         scorer, key = column
         numbers = self._numbers(column, reducer)
         samples: list[SampleScore] | None = None
@@ -232,7 +234,7 @@ class ResultsTally:
         return EvalScore(name=key or scorer, scorer=scorer if key else None,
                          reducer=reducer_name(reducer) if reducer and named else None,
                          scored_samples=kept, unscored_samples=len(numbers) - kept,
-                         metrics=metrics)
+                         metrics=metrics, metadata=metadata)
 
     def _numbers(self, column: Column, reducer: ScoreReducer | None) -> Sequence[float] | None:
         """Each sample's (reduced) number; None when the reducer needs whole scores."""

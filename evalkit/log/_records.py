@@ -135,6 +135,8 @@ class EvalScore(_Record):
     unscored_samples: int = 0
     """Samples whose (reduced) score was NaN/None or not a number: left out of metrics."""
     metrics: dict[str, EvalMetric] = Field(default_factory=dict)
+    metadata: dict[str, Any] | None = None
+    """The scorer's metadata (``@scorer(metrics, **metadata)``), when it has any."""
 
     @property
     def label(self) -> str:

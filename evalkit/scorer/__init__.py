@@ -33,7 +33,7 @@ from ._score import (
     ValueToFloat,
     value_to_float,
 )
-from ._scorer import Scorer, scorer, scorer_metrics, scorer_name
+from ._scorer import Scorer, scorer, scorer_metadata, scorer_metrics, scorer_name
 
 __all__ = [
     "CORRECT",
@@ -75,6 +75,7 @@ __all__ = [
     "pattern",
     "score_reducer",
     "scorer",
+    "scorer_metadata",
     "scorer_metrics",
     "scorer_name",
     "std",

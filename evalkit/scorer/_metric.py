@@ -9,14 +9,16 @@ metric over no scored sample has no value (``None``).
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from fnmatch import fnmatchcase
-from typing import Any, Protocol, TypeVar, overload
+from typing import Any, Protocol, TypeVar, get_args, get_origin, get_type_hints, overload
 
 from ._naming import naming
-from ._score import SampleScore, Score, Value, score_to_float
+from ._score import SampleScore, Score, Value, ValueToFloat, score_to_float
 
 logger = logging.getLogger(__name__)
 
@@ -48,12 +50,13 @@ def scored(values: Iterable[float | None]) -> list[float]:
     return sorted([value for value in values if value is not None and value == value])
 
 
-def as_number(value: Any) -> float:
-    """A score value as a float; NaN when unscored or not a number (free text)."""
+def as_number(value: Any, to_float: ValueToFloat = score_to_float) -> float:
+    """A score value as a float read by ``to_float``; NaN when unscored or not a
+    number (free text)."""
     if is_unscored(value):
         return math.nan
     try:
-        return score_to_float(value)
+        return to_float(value)
     except ValueError:
         return math.nan
 
@@ -66,24 +69,33 @@ def format_metric(value: float | None) -> str:
 @overload
 def metric(factory: MetricFactory, /) -> MetricFactory: ...
 @overload
+def metric(name: str | None = None, /) -> Callable[[MetricFactory], MetricFactory]: ...
+@overload
 def metric(*, name: str | None = None) -> Callable[[MetricFactory], MetricFactory]: ...
 def metric(
-    factory: MetricFactory | None = None, /, *, name: str | None = None
+    factory: MetricFactory | str | None = None, /, *, name: str | None = None
 ) -> MetricFactory | Callable[[MetricFactory], MetricFactory]:
-    """Mark a factory of metrics; its name (or ``name``) names the metric in the results."""
+    """Mark a factory of metrics; its name (or ``name``) names the metric in the results.
+
+    As in Inspect, the name may also be given first: ``@metric("share")``.
+    """
+    if isinstance(factory, str):
+        factory, name = None, factory
     decorated: MetricFactory | Callable[[MetricFactory], MetricFactory] = naming(factory, name)
     return decorated
 
 
-def float_metric(name: str, fn: FloatMetric) -> Metric:
-    """A built-in metric: ``fn`` over the sorted scored numbers, callable on SampleScores."""
+def float_metric(name: str, fn: FloatMetric, to_float: ValueToFloat = score_to_float) -> Metric:
+    """A built-in metric: ``fn`` over the sorted scored numbers (score values read by
+    ``to_float``), callable on SampleScores."""
 
     def compute(scores: list[SampleScore]) -> Value:
-        value = numeric_value(fn, [as_number(s.score.value) for s in scores])
+        value = numeric_value(fn, [as_number(s.score.value, to_float) for s in scores])
         return math.nan if value is None else value
 
     compute.__evalkit_name__ = name  # type: ignore[attr-defined]  # results key
-    compute.__evalkit_floats__ = fn  # type: ignore[attr-defined]  # the tally's fast path
+    if to_float is score_to_float:  # the tally reads numbers with score_to_float only
+        compute.__evalkit_floats__ = fn  # type: ignore[attr-defined]  # the tally's fast path
     return compute
 
 
@@ -150,13 +162,48 @@ def evaluate(metric: Metric, scores: list[SampleScore]) -> dict[str, float | Non
     if not kept:
         return {name: None}
     try:
-        result = metric(kept)
+        result = call_metric(metric, kept)
     except Exception as exc:  # a user metric's bug: report it, keep the other results
         logger.warning("metric %s failed: %s: %s", name, type(exc).__name__, exc)
         return {name: None}
     if isinstance(result, Mapping):
         return {str(key): _number(value) for key, value in result.items()}
     return {name: _number(result)}
+
+
+def call_metric(metric: Metric, scores: list[SampleScore]) -> Value:
+    """``metric`` over ``scores``; a metric of Inspect's older form gets the bare
+    ``Score``s instead, with a warning (shown once per metric), as Inspect does."""
+    if not takes_bare_scores(metric):
+        return metric(scores)
+    warnings.warn(f"metric {metric_name(metric)} is not annotated to take list[SampleScore], "
+                  "so it gets Inspect's older list[Score]; annotate it `scores: "
+                  "list[SampleScore]` (each one's .score is the Score)",
+                  FutureWarning, stacklevel=2)
+    return metric([s.score for s in scores])  # type: ignore[misc]  # the older form
+
+
+def takes_bare_scores(metric: Metric) -> bool:
+    """Whether ``metric`` has Inspect's older form, ``list[Score]`` in.
+
+    Inspect's rule: a metric whose first parameter is annotated ``list[Score]``, or
+    has no parameter or no usable annotation, gets bare ``Score``s; any other (e.g.
+    ``list[SampleScore]``) gets ``SampleScore``s, as does one whose annotations
+    cannot be read.
+    """
+    if float_core(metric) is not None:
+        return False  # a built-in
+    try:
+        first = next(iter(inspect.signature(metric).parameters.values()), None)
+        hints = get_type_hints(metric)
+    except (AttributeError, NameError, TypeError, ValueError):
+        return False
+    if first is None:
+        return True
+    hint = hints.get(first.name)
+    if hint is None or hint is Any:
+        return True
+    return get_origin(hint) is list and get_args(hint) == (Score,)
 
 
 def _sample_order(score: SampleScore) -> str:

@@ -11,6 +11,7 @@ import random
 import statistics
 from collections.abc import Sequence
 
+from ._clustered import clustered_stderr
 from ._metric import Metric, float_metric, format_metric, is_unscored, metric_name, scored
 from ._score import ValueToFloat, score_to_float
 
@@ -42,9 +43,7 @@ def _stderr(values: Sequence[float]) -> float:
 
 def accuracy(to_float: ValueToFloat = score_to_float) -> Metric:
     """The share of correct answers (C=1, I=0, P=0.5): the mean of the scores."""
-    if to_float is score_to_float:
-        return float_metric("accuracy", _mean)
-    return _with_to_float("accuracy", to_float)
+    return float_metric("accuracy", _mean, to_float)
 
 
 def mean() -> Metric:
@@ -52,22 +51,33 @@ def mean() -> Metric:
     return float_metric("mean", _mean)
 
 
-def var() -> Metric:
-    """The sample variance of the scores (n - 1 in the denominator)."""
-    return float_metric("var", _var)
+def var(to_float: ValueToFloat = score_to_float) -> Metric:
+    """The sample variance of the scores (n - 1 in the denominator; 0 for one score)."""
+    return float_metric("var", _var, to_float)
 
 
-def std() -> Metric:
-    """The sample standard deviation of the scores."""
-    return float_metric("std", _std)
+def std(to_float: ValueToFloat = score_to_float) -> Metric:
+    """The sample standard deviation of the scores (0 for one score)."""
+    return float_metric("std", _std, to_float)
 
 
-def stderr() -> Metric:
-    """The standard error of the mean."""
-    return float_metric("stderr", _stderr)
+def stderr(to_float: ValueToFloat = score_to_float, cluster: str | None = None) -> Metric:
+    """The standard error of the mean (0 for one score).
+
+    With ``cluster`` (a sample metadata key), the clustered standard error: samples
+    sharing that metadata value are not independent (e.g. several questions on one
+    passage), so the spread is taken over the clusters' summed deviations from the
+    mean, with a C / (C - 1) correction for C clusters, over n samples, as Inspect
+    computes it. Each sample needs the key in its metadata; fewer than two clusters
+    give no value.
+    """
+    if cluster is None:
+        return float_metric("stderr", _stderr, to_float)
+    return clustered_stderr(cluster, to_float)
 
 
-def bootstrap_stderr(num_samples: int = 1000) -> Metric:
+def bootstrap_stderr(num_samples: int = 1000, to_float: ValueToFloat = score_to_float,
+                     ) -> Metric:
     """The standard deviation of the means of ``num_samples`` resamplings of the scores.
 
     The resampling is seeded and runs over the sorted values, so the same scores
@@ -82,24 +92,4 @@ def bootstrap_stderr(num_samples: int = 1000) -> Metric:
                  for _ in range(num_samples)]
         return statistics.pstdev(means)
 
-    return float_metric("bootstrap_stderr", compute)
-
-
-def _with_to_float(name: str, to_float: ValueToFloat) -> Metric:
-    from ._score import SampleScore, Value
-
-    def compute(scores: list[SampleScore]) -> Value:
-        values = scored([_read(to_float, s.score.value) for s in scores])
-        return _mean(values) if values else math.nan
-
-    compute.__evalkit_name__ = name  # type: ignore[attr-defined]  # results key
-    return compute
-
-
-def _read(to_float: ValueToFloat, value: object) -> float:
-    if is_unscored(value):
-        return math.nan
-    try:
-        return to_float(value)  # type: ignore[arg-type]  # any logged value
-    except ValueError:
-        return math.nan
+    return float_metric("bootstrap_stderr", compute, to_float)

@@ -18,7 +18,7 @@ from ..errors import UsageError
 from ._metric import as_number, scored
 from ._metrics import _mean
 from ._naming import naming
-from ._score import Score
+from ._score import Score, ValueToFloat, score_to_float
 
 
 class ScoreReducer(Protocol):
@@ -46,19 +46,22 @@ def score_reducer(
     return decorated
 
 
-def float_reducer(name: str, fn: FloatReducer) -> ScoreReducer:
-    """A built-in reducer: ``fn`` over a sample's sorted scored epoch values."""
+def float_reducer(name: str, fn: FloatReducer, to_float: ValueToFloat = score_to_float,
+                  ) -> ScoreReducer:
+    """A built-in reducer: ``fn`` over a sample's sorted scored epoch values (read by
+    ``to_float``)."""
 
     def reduce(scores: list[Score]) -> Score:
         values = [score.value for score in scores]
         if values and all(isinstance(value, dict) for value in values):
             keys = sorted({key for value in values for key in value})  # type: ignore[union-attr]
-            return Score(value={key: reduce_floats(fn, [as_number(v.get(key))  # type: ignore[union-attr]
+            return Score(value={key: reduce_floats(fn, [as_number(v.get(key), to_float)  # type: ignore[union-attr]
                                                         for v in values]) for key in keys})
-        return Score(value=reduce_floats(fn, [as_number(value) for value in values]))
+        return Score(value=reduce_floats(fn, [as_number(value, to_float) for value in values]))
 
     reduce.__evalkit_name__ = name  # type: ignore[attr-defined]  # results key
-    reduce.__evalkit_floats__ = fn  # type: ignore[attr-defined]  # the tally's fast path
+    if to_float is score_to_float:  # the tally reads numbers with score_to_float only
+        reduce.__evalkit_floats__ = fn  # type: ignore[attr-defined]  # the tally's fast path
     return reduce
 
 
@@ -83,14 +86,14 @@ def _mode(values: Sequence[float]) -> float:
     return min(value for value, count in counts.items() if count == most)  # ties: the lowest
 
 
-def mean_score() -> ScoreReducer:
+def mean_score(value_to_float: ValueToFloat = score_to_float) -> ScoreReducer:
     """The mean of the epochs' scores."""
-    return float_reducer("mean", _mean)
+    return float_reducer("mean", _mean, value_to_float)
 
 
-def median_score() -> ScoreReducer:
+def median_score(value_to_float: ValueToFloat = score_to_float) -> ScoreReducer:
     """The median of the epochs' scores."""
-    return float_reducer("median", statistics.median)
+    return float_reducer("median", statistics.median, value_to_float)
 
 
 def mode_score() -> ScoreReducer:
@@ -98,26 +101,28 @@ def mode_score() -> ScoreReducer:
     return float_reducer("mode", _mode)
 
 
-def max_score() -> ScoreReducer:
+def max_score(value_to_float: ValueToFloat = score_to_float) -> ScoreReducer:
     """The highest of the epochs' scores."""
-    return float_reducer("max", max)
+    return float_reducer("max", max, value_to_float)
 
 
-def min_score() -> ScoreReducer:
+def min_score(value_to_float: ValueToFloat = score_to_float) -> ScoreReducer:
     """The lowest of the epochs' scores."""
-    return float_reducer("min", min)
+    return float_reducer("min", min, value_to_float)
 
 
-def at_least(k: int, value: float = 1.0) -> ScoreReducer:
+def at_least(k: int, value: float = 1.0, value_to_float: ValueToFloat = score_to_float,
+             ) -> ScoreReducer:
     """1 when at least ``k`` epochs scored ``value`` or more, else 0."""
 
     def reduce(values: Sequence[float]) -> float:
         return 1.0 if sum(1 for v in values if v >= value) >= k else 0.0
 
-    return float_reducer(f"at_least_{k}", reduce)
+    return float_reducer(f"at_least_{k}", reduce, value_to_float)
 
 
-def pass_at(k: int, value: float = 1.0) -> ScoreReducer:
+def pass_at(k: int, value: float = 1.0, value_to_float: ValueToFloat = score_to_float,
+            ) -> ScoreReducer:
     """The chance that at least one of ``k`` epochs drawn from the sample's epochs scored
     ``value`` or more (the unbiased pass@k estimator of Chen et al., 2021)."""
 
@@ -129,7 +134,7 @@ def pass_at(k: int, value: float = 1.0) -> ScoreReducer:
             return 1.0
         return 1.0 - math.comb(total - passed, k) / math.comb(total, k)
 
-    return float_reducer(f"pass_at_{k}", reduce)
+    return float_reducer(f"pass_at_{k}", reduce, value_to_float)
 
 
 _BY_NAME: dict[str, Callable[[], ScoreReducer]] = {

@@ -20,12 +20,14 @@ ScorerFactory = TypeVar("ScorerFactory", bound=Callable[..., Scorer])
 
 
 def scorer(
-    metrics: MetricSpec, name: str | None = None
+    metrics: MetricSpec, name: str | None = None, **metadata: Any
 ) -> Callable[[ScorerFactory], ScorerFactory]:
     """Mark a factory of scorers, naming the metrics computed from their scores.
 
     ``metrics`` is a list of metrics, or for dict-valued scores a dict of key (a
-    glob such as ``"*"``) to metrics, or a list mixing both.
+    glob such as ``"*"``) to metrics, or a list mixing both. Other keywords are the
+    scorer's metadata (Inspect's ``**metadata``): kept on each scorer made
+    (``scorer_metadata()``) and written with its results in the log.
     """
 
     def decorate(factory: ScorerFactory) -> ScorerFactory:
@@ -36,8 +38,10 @@ def scorer(
             made = factory(*args, **kwargs)
             made.__evalkit_name__ = scorer_name  # type: ignore[attr-defined]  # results key
             made.__evalkit_metrics__ = metrics  # type: ignore[attr-defined]  # read by runner
+            made.__evalkit_metadata__ = dict(metadata)  # type: ignore[attr-defined]
             return made
 
+        make.__evalkit_metadata__ = dict(metadata)  # type: ignore[attr-defined]  # the factory's too
         return cast(ScorerFactory, make)
 
     return decorate
@@ -50,3 +54,9 @@ def scorer_name(scorer: Scorer) -> str:
 def scorer_metrics(scorer: Scorer) -> MetricSpec:
     metrics: MetricSpec = getattr(scorer, "__evalkit_metrics__", [])
     return metrics
+
+
+def scorer_metadata(scorer: Scorer) -> dict[str, Any]:
+    """The metadata given to ``@scorer(...)`` beyond ``metrics`` and ``name`` (a copy)."""
+    metadata: dict[str, Any] = getattr(scorer, "__evalkit_metadata__", {})
+    return dict(metadata)

@@ -1,0 +1,190 @@
+"""Inspect's metric and reducer arguments: stderr(cluster=), to_float / value_to_float,
+@scorer(**metadata), @metric("name") and the older list[Score] metric form.
+
+Every expected number is worked out by hand in the test's docstring or comments.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_metrics_inspect import _by_id, _run
+
+from evalkit import Epochs, Task
+from evalkit.dataset import Sample
+from evalkit.log import read_eval_log
+from evalkit.scorer import (
+    Metric,
+    SampleScore,
+    Score,
+    at_least,
+    bootstrap_stderr,
+    max_score,
+    mean,
+    mean_score,
+    median_score,
+    metric,
+    pass_at,
+    scorer_metadata,
+    std,
+    stderr,
+    var,
+)
+
+# Six scores in two clusters (e.g. two reading passages, three questions each).
+CLUSTERED = [(1.0, "a"), (1.0, "a"), (1.0, "a"), (0.0, "b"), (0.0, "b"), (1.0, "b")]
+
+
+def _scores(pairs: list[tuple[Any, str]]) -> list[SampleScore]:
+    return [SampleScore(score=Score(value=value), sample_id=i + 1,
+                        sample_metadata={"passage": group})
+            for i, (value, group) in enumerate(pairs)]
+
+
+def test_clustered_stderr_by_hand() -> None:
+    """stderr(cluster=) on 6 scores in 2 clusters: 1/3, where the plain stderr is 0.211.
+
+    mean = 4/6 = 2/3. Summed deviations: cluster a 3 x (1/3) = 1, cluster b
+    (-2/3) + (-2/3) + (1/3) = -1. Sum of squares 1 + 1 = 2; times C/(C-1) = 2 gives 4;
+    sqrt(4) / n = 2 / 6 = 1/3. Plain: sample variance (4 x 1/9 + 2 x 4/9) / 5 = 4/15,
+    stderr sqrt(4/15) / sqrt(6) = sqrt(4/90) = 0.2108.
+    """
+    scores = _scores(CLUSTERED)
+    assert stderr(cluster="passage")(scores) == pytest.approx(1 / 3)
+    assert stderr()(scores) == pytest.approx(math.sqrt(4 / 90))
+
+
+def test_clustered_stderr_in_a_run_reads_the_cluster_from_sample_metadata(
+        log_dir: Path) -> None:
+    """Run end to end, the tally keeps the cluster key of each sample's metadata."""
+    values = {i + 1: value for i, (value, _) in enumerate(CLUSTERED)}
+    samples = [Sample(id=i + 1, input=f"q{i}", target="t",
+                      metadata={"passage": group, "other": "x" * 100})
+               for i, (_, group) in enumerate(CLUSTERED)]
+    task = Task(dataset=samples, scorer=_by_id(values, [mean(), stderr(cluster="passage")]))
+    [score] = _run(task, log_dir).results.scores  # type: ignore[union-attr]
+    assert score.metrics["mean"].value == pytest.approx(2 / 3)
+    assert score.metrics["stderr"].value == pytest.approx(1 / 3)
+
+
+def test_clustered_stderr_without_the_key_or_with_one_cluster_has_no_value(
+        log_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A sample missing the cluster key, or a single cluster, gives no value and a warning
+    naming why; the run still succeeds."""
+    with pytest.raises(ValueError, match="needs at least 2 clusters"):
+        stderr(cluster="passage")(_scores([(1.0, "a"), (0.0, "a")]))
+    values = {1: 1.0, 2: 0.0}
+    samples = [Sample(id=1, input="q", target="t", metadata={"passage": "a"}),
+               Sample(id=2, input="q", target="t")]
+    task = Task(dataset=samples, scorer=_by_id(values, [stderr(cluster="passage")]))
+    [score] = _run(task, log_dir).results.scores  # type: ignore[union-attr]
+    assert score.metrics["stderr"].value is None
+    assert "sample 2 has no metadata 'passage'" in caplog.text
+
+
+def _length(value: Any) -> float:
+    """A to_float of our own: the length of the value as text."""
+    return float(len(str(value)))
+
+
+TEXTS = ["a", "bb", "ccc", "dddd"]  # lengths 1, 2, 3, 4: mean 2.5
+
+
+def test_to_float_on_var_std_stderr_bootstrap() -> None:
+    """to_float reads the values: lengths 1..4 give var 5/3, std sqrt(5/3), stderr
+    sqrt(5/3)/2; bootstrap_stderr equals the one over the numbers 1..4.
+
+    Deviations from 2.5: 2.25 + 0.25 + 0.25 + 2.25 = 5, over n - 1 = 3: var 5/3.
+    The default to_float cannot read these words, so they are unscored: no value.
+    """
+    texts = [SampleScore(score=Score(value=t), sample_id=i) for i, t in enumerate(TEXTS)]
+    numbers = [SampleScore(score=Score(value=float(len(t))), sample_id=i)
+               for i, t in enumerate(TEXTS)]
+    assert var(_length)(texts) == pytest.approx(5 / 3)
+    assert std(to_float=_length)(texts) == pytest.approx(math.sqrt(5 / 3))
+    assert stderr(to_float=_length)(texts) == pytest.approx(math.sqrt(5 / 3) / 2)
+    assert bootstrap_stderr(200, _length)(texts) == bootstrap_stderr(200)(numbers)
+    assert math.isnan(var()(texts))  # type: ignore[arg-type]  # a float here
+
+
+def test_to_float_in_a_run(log_dir: Path) -> None:
+    """A metric given to_float reads whole scores in a run (no numeric fast path)."""
+    values = dict(enumerate(TEXTS, start=1))
+    task = Task(dataset=[Sample(id=i, input="q", target="t") for i in values],
+                scorer=_by_id(values, [var(_length), stderr(cluster=None, to_float=_length)]))
+    [score] = _run(task, log_dir).results.scores  # type: ignore[union-attr]
+    assert score.metrics["var"].value == pytest.approx(5 / 3)
+    assert score.metrics["stderr"].value == pytest.approx(math.sqrt(5 / 3) / 2)
+
+
+def test_value_to_float_on_reducers() -> None:
+    """Reducers read epochs with value_to_float: "a", "ccc" (lengths 1, 3) give mean 2,
+    median 2, max 3; at_least(1, value=3) is 1, at_least(2, value=3) is 0; pass_at(1,
+    value=3) over 1 of 2 epochs at 3 is 1 - C(1,1)/C(2,1) = 1/2."""
+    epochs = [Score(value="a"), Score(value="ccc")]
+    assert mean_score(_length)(epochs).value == 2.0
+    assert median_score(value_to_float=_length)(epochs).value == 2.0
+    assert max_score(value_to_float=_length)(epochs).value == 3.0
+    assert at_least(1, value=3, value_to_float=_length)(epochs).value == 1.0
+    assert at_least(2, 3, _length)(epochs).value == 0.0
+    assert pass_at(1, value=3, value_to_float=_length)(epochs).value == pytest.approx(0.5)
+    assert math.isnan(mean_score()(epochs).value)  # type: ignore[arg-type]  # unscored
+
+
+def test_value_to_float_reducer_in_a_run(log_dir: Path) -> None:
+    """Epochs(2, mean_score(value_to_float=...)) reduces text epochs in a run: samples
+    ("a", "ccc") and ("bb", "bb") reduce to 2 and 2, so the mean metric is 2."""
+    values = {1: ["a", "ccc"], 2: ["bb", "bb"]}
+    task = Task(dataset=[Sample(id=i, input="q", target="t") for i in values],
+                scorer=_by_id(values, [mean()]),
+                epochs=Epochs(2, mean_score(value_to_float=_length)))
+    [score] = _run(task, log_dir).results.scores  # type: ignore[union-attr]
+    assert score.metrics["mean"].value == 2.0
+
+
+def test_scorer_keeps_its_metadata_and_the_log_records_it(log_dir: Path) -> None:
+    """@scorer(metrics, **metadata): the scorer keeps the metadata, and its results carry
+    it in the log (as Inspect's EvalScore.metadata), read back from disk."""
+    made = _by_id({1: 1.0}, [mean()], category="safety", weight=2)
+    assert scorer_metadata(made) == {"category": "safety", "weight": 2}
+    log = _run(Task(dataset=[Sample(id=1, input="q", target="t")], scorer=made), log_dir)
+    [score] = read_eval_log(str(log.location)).results.scores  # type: ignore[union-attr]
+    assert score.metadata == {"category": "safety", "weight": 2}
+    assert scorer_metadata(_by_id({1: 1.0}, [mean()])) == {}
+
+
+@metric
+def share_of_c() -> Metric:
+    """Inspect's older metric form: list[Score] in."""
+
+    def compute(scores: list[Score]) -> float:
+        return sum(1 for s in scores if s.value == "C") / len(scores)
+
+    return compute  # type: ignore[return-value]  # the older form, as Inspect accepts
+
+
+@metric("unannotated_share")
+def unannotated() -> Metric:
+    """A metric with no annotation: Inspect passes it bare Scores too."""
+
+    def compute(scores):  # type: ignore[no-untyped-def]  # deliberately unannotated
+        return sum(1 for s in scores if s.value == "C") / len(scores)
+
+    return compute  # type: ignore[no-any-return]
+
+
+def test_a_metric_of_the_older_list_score_form_gets_scores(log_dir: Path) -> None:
+    """A metric annotated list[Score] (or not annotated) gets Scores, with a FutureWarning;
+    C, I, C gives 2/3. @metric("name") names it, as in Inspect."""
+    values = {1: "C", 2: "I", 3: "C"}
+    task = Task(dataset=[Sample(id=i, input="q", target="t") for i in values],
+                scorer=_by_id(values, [share_of_c(), unannotated()]))
+    with pytest.warns(FutureWarning) as warned:
+        [score] = _run(task, log_dir).results.scores  # type: ignore[union-attr]
+    named = sorted(str(w.message).split()[1] for w in warned)
+    assert named == ["share_of_c", "unannotated_share"]
+    assert score.metrics["share_of_c"].value == pytest.approx(2 / 3)
+    assert score.metrics["unannotated_share"].value == pytest.approx(2 / 3)
