@@ -9,7 +9,9 @@ at most N samples in flight and each worker's model makes one call at a time.
 Faults: Ray re-runs a sample whose worker or node died (``max_retries``); the
 driver writes a record only when one comes back, so nothing is written twice.
 A sample Ray gives up on is recorded as errored (phase ``solver``, kind
-``ray_worker``), and a retry runs it again.
+``ray_worker``), and a retry runs it again. A sample cancelled by the driver
+(Ctrl-C, a threshold, a quota abort) is stopped in its worker, which sends back
+what it did so far, recorded as a local run records it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ import uuid
 from dataclasses import fields
 from typing import Any
 
+import anyio
+
+from .._transcript import ModelEvent
 from ..errors import ModelFatalError, UsageError
 from ..log import EvalError, EvalSample
 from ._plan import RunPlan, WorkItem
@@ -31,6 +36,8 @@ from ._sample import SampleContext, SampleRun
 INSTALL_HINT = "pip install 'evalkit[ray]'"
 SAMPLE_RETRIES = 3
 """Times Ray re-runs a sample whose worker or node died."""
+STOP_GRACE = 30.0
+"""Seconds a cancelled sample's worker has to send back what the sample did so far."""
 _TASK_MODULE_PREFIX = "_evalkit_task_"  # load_task_file's module names
 
 
@@ -98,6 +105,17 @@ class RaySamples:
         connections = self.context.model.config.max_connections
         return min(wanted, connections) if connections else wanted
 
+    def count_model_calls(self, record: EvalSample) -> None:
+        """Add the evaluated model's calls in ``record`` (made on a worker) to the driver's
+        model, whose counters the live display shows, as a local run's calls do."""
+        model = self.context.model
+        for event in record.events:
+            if isinstance(event, ModelEvent) and event.model == model.name:
+                model.calls += 1 if event.error is None else 0
+                if event.retries:
+                    model.retries += len(event.retries)
+                    model.last_retry = event.retries[-1]
+
 
 class RaySample:
     """One sample run as a Ray task; awaiting it waits for its record."""
@@ -105,6 +123,8 @@ class RaySample:
     def __init__(self, samples: RaySamples, item: WorkItem) -> None:
         self.samples = samples
         self.item = item
+        self.stopped: EvalSample | None = None
+        """Its record as the worker stopped it, once cancelled."""
 
     async def run(self) -> EvalSample:
         executor = self.samples.executor
@@ -115,15 +135,32 @@ class RaySample:
             return self._failed(exc)
         except BaseException:  # cancelled here (Ctrl-C, a threshold, a quota abort)
             executor.ray.cancel(ref)
+            with anyio.CancelScope(shield=True):
+                self.stopped = await self._stopped(ref)
             raise
         if kind == "fatal":
             assert isinstance(value, ModelFatalError)
             raise value
         assert isinstance(value, EvalSample)
+        self.samples.count_model_calls(value)
         return value
 
     def cancelled(self) -> EvalSample:
-        return self._local().cancelled()
+        return self.stopped or self._local().cancelled()
+
+    async def _stopped(self, ref: Any) -> EvalSample | None:
+        """The worker's record of the sample it stopped (its conversation, transcript and
+        usage so far, as a local run keeps); None if it never started or is unreachable."""
+        ray = self.samples.executor.ray
+        with anyio.move_on_after(STOP_GRACE):
+            try:
+                _, value = await ref
+            except ray.exceptions.RayError:  # cancelled before it started, or its worker died
+                return None
+            if isinstance(value, EvalSample):  # stopped; or it had just finished: keep it
+                self.samples.count_model_calls(value)
+                return value
+        return None
 
     def _failed(self, exc: BaseException) -> EvalSample:
         record = self._local().cancelled()
@@ -135,7 +172,6 @@ class RaySample:
     def _local(self) -> SampleRun:
         item = self.item
         return SampleRun(self.samples.context, item.sample, item.epoch, item.prior)
-
 
 def _payload(context: SampleContext) -> TaskPayload:
     cloudpickle: Any = importlib.import_module("ray.cloudpickle")  # untyped

@@ -8,9 +8,11 @@ connections live across the samples it runs.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import importlib.util
 import sys
 import threading
+from collections.abc import Coroutine
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +60,7 @@ class TaskPayload:
     the task modules are imported."""
 
 
+_POLL_SECONDS = 0.05
 _loop: asyncio.AbstractEventLoop | None = None
 _contexts: dict[str, SampleContext] = {}
 
@@ -69,24 +72,68 @@ def check_task(payload: TaskPayload) -> bool:
 
 
 def run_sample(payload: TaskPayload, item: WorkItem) -> tuple[str, Any]:
-    """Run ``item`` to ``("record", EvalSample)``, or ``("fatal", ModelFatalError)``."""
-    context = _context_for(payload)
-    future: Future[tuple[str, Any]] = asyncio.run_coroutine_threadsafe(
-        _run(context, item), _event_loop())
+    """Run ``item`` to ``("record", EvalSample)`` or ``("fatal", ModelFatalError)``; once
+    cancelled (``ray.cancel``), to ``("cancelled", EvalSample)``: what it did so far."""
+    run = SampleRun(_context_for(payload), item.sample, item.epoch, item.prior)
+    on_loop = _OnLoop(_event_loop(), _outcome(run))
     try:
-        return future.result()
-    except BaseException:  # ray.cancel raises KeyboardInterrupt here: stop the sample too
-        future.cancel()
-        raise
+        return on_loop.result()
+    except KeyboardInterrupt:  # ray.cancel raises it here: stop the sample, keep its work
+        on_loop.cancel()
+    try:
+        return on_loop.result()  # it finished meanwhile (or a fatal error ended it)
+    except concurrent.futures.CancelledError:
+        return "cancelled", run.cancelled()
 
 
-async def _run(context: SampleContext, item: WorkItem) -> tuple[str, Any]:
-    run = SampleRun(context, item.sample, item.epoch, item.prior)
+async def _outcome(run: SampleRun) -> tuple[str, Any]:
     try:
         record: EvalSample = await run.run()
     except ModelFatalError as exc:
         return "fatal", exc
     return "record", record
+
+
+class _OnLoop:
+    """A coroutine run as a task on the worker's event loop, awaited from Ray's thread."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop,
+                 coroutine: Coroutine[Any, Any, tuple[str, Any]]) -> None:
+        self.loop = loop
+        self.done: Future[tuple[str, Any]] = Future()
+        self.task: asyncio.Task[tuple[str, Any]] | None = None
+        loop.call_soon_threadsafe(self._start, coroutine)
+
+    def result(self) -> tuple[str, Any]:
+        """Its result once it has ended; ``CancelledError`` if it was cancelled."""
+        while True:
+            # In short waits: Ray delivers ray.cancel's KeyboardInterrupt between
+            # bytecodes, and one long wait on a lock would hold it off to the end.
+            try:
+                return self.done.result(timeout=_POLL_SECONDS)
+            except concurrent.futures.TimeoutError:
+                continue
+
+    def cancel(self) -> None:
+        """Cancel the task where it runs; ``result()`` then waits until it has unwound
+        (as a local sample does), so what it did so far is all there."""
+        self.loop.call_soon_threadsafe(self._cancel)
+
+    def _start(self, coroutine: Coroutine[Any, Any, tuple[str, Any]]) -> None:
+        self.task = self.loop.create_task(coroutine)
+        self.task.add_done_callback(self._ended)
+
+    def _cancel(self) -> None:
+        assert self.task is not None  # callbacks run in order: _start came first
+        self.task.cancel()
+
+    def _ended(self, task: asyncio.Task[tuple[str, Any]]) -> None:
+        if task.cancelled():
+            self.done.cancel()
+        elif (error := task.exception()) is not None:
+            self.done.set_exception(error)
+        else:
+            self.done.set_result(task.result())
 
 
 def _event_loop() -> asyncio.AbstractEventLoop:
