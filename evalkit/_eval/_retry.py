@@ -19,7 +19,7 @@ import anyio
 
 from .._registry import find_task
 from .._task import Task
-from .._util._signals import note_log, on_signal
+from .._util._signals import note_log, on_signal, raise_if_stop_requested
 from ..dataset import Sample
 from ..errors import RetryError, TaskNotFoundError, UsageError
 from ..log import EvalLog, EvalSpec, read_eval_log_header
@@ -132,6 +132,9 @@ async def retry_until_complete(
         rounds += 1
         unfinished = []
         for i in pending:
+            # A signal that came as the last run ended stopped nothing, but was a request
+            # to stop all the same: start no more work (``Cancelled`` names the newest logs).
+            raise_if_stop_requested()
             # A log the user names must be retryable (exit 2 if not), as without rounds.
             strict = rounds == 1 and not right_after_run
             retried = await _retry_round(logs[i], overrides, in_memory.get(i), given.get(i),

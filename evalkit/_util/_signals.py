@@ -14,6 +14,15 @@ evalkit, so installing it costs no time. It knows two phases:
   run to stop, on its event loop (samples in flight are recorded as
   cancelled, footers written); the second calls ``second`` at once.
 
+Python runs a handler between any two bytecodes, also inside a finalizer or a
+weakref callback that garbage collection happens to be running; there an
+exception is printed ("Exception ignored in ...") and dropped, so a
+:class:`Cancelled` raised at that instant would be lost and planning would go
+on. The guard therefore records every signal before it raises (see
+:func:`stop_requested`), and while installed it watches
+``sys.unraisablehook``: a dropped :class:`Cancelled` is delivered again (see
+:class:`_Redelivery`), to be raised in the next ordinary code.
+
 The handlers are installed with ``signal.signal``, not the event loop's
 ``add_signal_handler``: the loop only looks at signals between steps, so a
 long planning step would ignore them, asyncio's own SIGINT handler merely
@@ -24,6 +33,7 @@ silently with 143).
 
 from __future__ import annotations
 
+import _thread
 import contextvars
 import signal
 import sys
@@ -36,7 +46,8 @@ from types import FrameType
 from typing import Any
 
 __all__ = ["Cancelled", "SignalGuard", "guard_signals", "loop_scheduler", "note_log",
-           "noted_logs", "on_signal", "signal_name"]
+           "noted_logs", "on_signal", "raise_if_stop_requested", "signal_name",
+           "stop_requested"]
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -63,6 +74,49 @@ class _Stopper:
     received: int = 0
 
 
+class _Redelivery:
+    """Sends the main thread a signal again, from a thread of its own.
+
+    Not from the hook that saw the exception dropped: Python would run the handler
+    at once, still inside the hook, where what it raises is dropped too. The thread
+    waits on a semaphore, so it interrupts the main thread only once that thread has
+    let go of the GIL, long after the hook returned (and if it has not, the handler
+    sees it is in the hook and asks again).
+    """
+
+    def __init__(self) -> None:
+        self._wake = threading.Semaphore(0)
+        self._owed: int | None = None
+        self._closed = False
+        self._thread: threading.Thread | None = None
+
+    def request(self, signum: int) -> None:
+        """Deliver ``signum`` again soon (called in the main thread)."""
+        self._owed = signum
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="evalkit-signal-redelivery",
+                                            daemon=True)
+            self._thread.start()
+        self._wake.release()
+
+    def delivered(self) -> None:
+        """The handler ran in ordinary code: nothing is owed any more."""
+        self._owed = None
+
+    def close(self) -> None:
+        self._closed = True
+        if self._thread is not None:
+            self._wake.release()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.acquire()
+            if self._closed:
+                return
+            if self._owed is not None:
+                _thread.interrupt_main(signal.Signals(self._owed))
+
+
 class SignalGuard:
     """Python-level SIGINT/SIGTERM handlers and what they need to report."""
 
@@ -73,18 +127,44 @@ class SignalGuard:
         """task_id -> the newest log of that lineage this process wrote or read."""
         self._stoppers: list[_Stopper] = []
         self._previous: dict[int, Any] = {}
+        self._previous_hook: Callable[[Any], object] | None = None
+        self._redelivery = _Redelivery()
+
+    @property
+    def requested(self) -> int | None:
+        """The first signal received since install (recorded before anything else)."""
+        return self.received[0] if self.received else None
 
     def install(self) -> None:
         for signum in SIGNALS:
             self._previous[signum] = signal.getsignal(signum)
             signal.signal(signum, self._handle)
+        self._previous_hook = sys.unraisablehook
+        sys.unraisablehook = self._unraisable
 
     def uninstall(self) -> None:
         for signum, previous in self._previous.items():
             signal.signal(signum, previous if previous is not None else signal.SIG_DFL)
         self._previous.clear()
+        if self._previous_hook is not None and sys.unraisablehook == self._unraisable:
+            sys.unraisablehook = self._previous_hook
+        self._previous_hook = None
+        self._redelivery.close()
+
+    def _unraisable(self, unraisable: Any) -> None:
+        """Python dropped an exception (raised in a finalizer or a weakref callback): if
+        it was our :class:`Cancelled`, deliver the signal again, in ordinary code."""
+        if isinstance(unraisable.exc_value, Cancelled) and self._previous:
+            self._redelivery.request(unraisable.exc_value.signum)
+            return
+        if self._previous_hook is not None:
+            self._previous_hook(unraisable)
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if frame is not None and frame.f_code is _UNRAISABLE_HOOK:
+            self._redelivery.request(signum)  # raised in the hook, it would be dropped too
+            return
+        self._redelivery.delivered()
         self.received.append(signum)
         if not self._stoppers:
             if self.raise_when_idle:
@@ -98,6 +178,7 @@ class SignalGuard:
             stopper.second(signum)
 
 
+_UNRAISABLE_HOOK = SignalGuard._unraisable.__code__
 _guard: SignalGuard | None = None
 
 
@@ -182,3 +263,19 @@ def noted_logs() -> list[Path] | None:
         return None
     _guard.raise_when_idle = False
     return list(_guard.logs.values())
+
+
+def stop_requested() -> int | None:
+    """The signal that asked this command to stop, if one came (None: none, or no guard).
+
+    Recorded in the handler itself, so a signal that a finished run's stop handler
+    took (too late to stop anything) is still seen by whoever would start more work."""
+    return _guard.requested if _guard is not None else None
+
+
+def raise_if_stop_requested() -> None:
+    """Raise :class:`Cancelled` if a signal asked this command to stop: call it before
+    starting more work (another round of retries) that nobody asked for any more."""
+    signum = stop_requested()
+    if signum is not None:
+        raise Cancelled(signum)

@@ -6,10 +6,15 @@ Environment variables steer it, so a subprocess and its retry see the same code:
   calls are counted in ``<marker>.calls``) touches this file, then goes on building
   a large dataset for ``PLANNING_SECONDS`` (default 20) before it returns: a signal
   sent once the file exists arrives in the middle of planning;
-- ``PLANNING_FAIL_IDS``: comma-separated ids whose solver always raises.
+- ``PLANNING_FAIL_IDS``: comma-separated ids whose solver always raises;
+- ``PLANNING_SIGNAL_IN_FINALIZER``: a signal name (``SIGINT``): once planning blocks,
+  the process sends itself that signal from inside a finalizer, where Python drops
+  any exception raised (as when garbage collection runs a weakref callback just as
+  a real signal arrives).
 """
 
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -30,6 +35,14 @@ def failing_generate() -> Solver:
     return solve
 
 
+class _SignalsWhenCollected:
+    def __init__(self, signame: str) -> None:
+        self.signum = getattr(signal, signame)
+
+    def __del__(self) -> None:
+        signal.raise_signal(self.signum)  # its handler runs here, inside the finalizer
+
+
 def _samples(n: int) -> list[Sample]:
     samples = [Sample(id=i, input=f"question {i}", target="output") for i in range(n)]
     marker = os.environ.get("PLANNING_MARKER")
@@ -41,6 +54,9 @@ def _samples(n: int) -> list[Sample]:
     if calls != int(os.environ.get("PLANNING_BLOCK_CALL", "1")):
         return samples
     Path(marker).touch()
+    signame = os.environ.get("PLANNING_SIGNAL_IN_FINALIZER")
+    if signame:
+        _SignalsWhenCollected(signame)  # collected at once: __del__ runs now
     deadline = time.monotonic() + float(os.environ.get("PLANNING_SECONDS", "20"))
     large: list[Sample] = []
     while time.monotonic() < deadline:  # a dataset too large to finish building
