@@ -216,5 +216,5 @@ def test_get_model_with_no_name_is_the_evaluated_model() -> None:
 
     _run(Task(dataset=[Sample(input="q")], solver=which()), ["x"])
     assert found == [MOCK, MOCK]
-    with pytest.raises(Exception, match="no sample is running"):
+    with pytest.raises(Exception, match="no eval is running"):
         get_model()

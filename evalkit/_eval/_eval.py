@@ -8,12 +8,14 @@ from typing import Any
 from .._task import Task
 from ..errors import UsageError
 from ..log import EvalLog
+from ..model import Model
 from ._config import EvalConfig
-from ._models import ModelChoice, Models, bound_model, config_for, model_choices
+from ._models import ModelChoice, Models, config_for, model_choices
 from ._plan import RunPlan
 from ._planner import plan_first_run
-from ._resolve import Tasks, resolve_tasks
+from ._resolve import Tasks
 from ._run import execute
+from ._run_models import build_runs
 from ._sync import run_sync
 
 
@@ -37,13 +39,21 @@ async def eval_async(tasks: Tasks, model: Models = None, **options: Any) -> list
 async def eval_with_config(
     tasks: Tasks, config: EvalConfig, models: Sequence[ModelChoice] | None = None
 ) -> list[EvalLog]:
-    """Run every task with every model (``models``, else ``config.model``)."""
+    """Run every task with every model (``models``, else ``config.model``).
+
+    As in Inspect, each model is made before the tasks are built, and the tasks are
+    built once per model with it bound, so a ``@task`` function's ``get_model()`` is
+    the model that task runs with (and ``get_model(role=...)`` the eval's role).
+    """
     choices = list(models) if models else model_choices(None, config.model)
     if not choices:
         raise UsageError("no model given; pass --model provider/name (e.g. --model mockllm/model)")
-    resolved = resolve_tasks(tasks, config.task_args)
-    plans = [_plan(task, config, choice) for task in resolved for choice in choices]
-    logs = await execute(plans, config)
+    built = await build_runs(tasks, config, choices)
+    try:
+        plans = [_plan(task, config, choice, model) for task, choice, model in built.runs]
+        logs = await execute(plans, config, roles=built.roles)
+    finally:
+        await built.aclose()
     if config.retry_attempts:  # it retries only what is not complete (errors, cancelled)
         from ._retry import retry_until_complete
 
@@ -54,12 +64,11 @@ async def eval_with_config(
         logs = await retry_until_complete(logs, attempts=config.retry_attempts,
                                           backoff=config.retry_wait, overrides=given,
                                           tasks=[plan.task for plan in plans],
-                                          models=[choice for _ in resolved for choice in choices])
+                                          models=[choice for _, choice, _ in built.runs])
     return logs
 
 
-def _plan(task: Task, config: EvalConfig, choice: ModelChoice) -> RunPlan:
-    model_config = config_for(config, choice)
-    plan = plan_first_run(task, model_config)
-    plan.model = bound_model(choice, model_config)
+def _plan(task: Task, config: EvalConfig, choice: ModelChoice, model: Model) -> RunPlan:
+    plan = plan_first_run(task, config_for(config, choice))
+    plan.model = model
     return plan

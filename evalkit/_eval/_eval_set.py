@@ -26,15 +26,16 @@ from typing import Any
 from ..errors import LineageLockedError, RetryError, UsageError
 from ..log import EvalLog, read_eval_log_header
 from ..log._lazy import LazySamples
+from ..model import Model
 from ._config import EvalConfig
 from ._eval_set_display import SetDisplay
 from ._eval_set_manifest import check_manifest
 from ._eval_set_plan import Member, MemberStatus, member_of, member_statuses
 from ._lock import hold_lineages
-from ._models import Models, bound_model, model_choices
+from ._models import Models, model_choices
 from ._plan import RunPlan
 from ._planner import plan_first_run
-from ._resolve import Tasks, resolve_tasks
+from ._resolve import Tasks
 from ._retry import (
     BACKOFF_CAP,
     RetryInterrupted,
@@ -43,6 +44,7 @@ from ._retry import (
     plan_retry,
 )
 from ._run import execute
+from ._run_models import build_runs
 from ._sync import run_sync
 
 DEFAULT_RETRY_ATTEMPTS = 10
@@ -123,14 +125,19 @@ async def run_eval_set(
     if not choices:
         raise UsageError("no model given; pass --model provider/name (e.g. --model "
                          "mockllm/model), several separated by commas")
-    members = [member_of(task, config, choice)
-               for task in resolve_tasks(tasks, config.task_args) for choice in choices]
-    _refuse_repeated(members)
-    directory = Path(str(log_dir))
-    check_manifest(directory, members, allow_new_members)
-    display = SetDisplay(config.display, config.command)
-    rounds = _Rounds(members, config, directory, display)
-    outcome = await rounds.run(retry_attempts, retry_wait)
+    built = await build_runs(tasks, config, choices)
+    try:
+        members = [member_of(task, config, choice) for task, choice, _ in built.runs]
+        _refuse_repeated(members)
+        directory = Path(str(log_dir))
+        check_manifest(directory, members, allow_new_members)
+        display = SetDisplay(config.display, config.command)
+        models = {member.key: model
+                  for member, (_, _, model) in zip(members, built.runs, strict=True)}
+        rounds = _Rounds(members, config, directory, display, models, built.roles)
+        outcome = await rounds.run(retry_attempts, retry_wait)
+    finally:
+        await built.aclose()
     display.summary(outcome)
     return outcome
 
@@ -148,8 +155,12 @@ class _Rounds:
     """The rounds of one run of a set: plan from the directory, lock, run, repeat."""
 
     def __init__(self, members: list[Member], config: EvalConfig, directory: Path,
-                 display: SetDisplay) -> None:
+                 display: SetDisplay, models: dict[str, Model], roles: dict[str, Model],
+                 ) -> None:
         self.members = members
+        self.models = models
+        """Each member's model, by member key: the one its task was built with."""
+        self.roles = roles
         # A round runs everything, then decides each status by its fail_on_error rule;
         # the headers keep the user's own continue_on_fail (see ``_retry_one``).
         self.run_config = config.model_copy(update={"continue_on_fail": True})
@@ -210,7 +221,7 @@ class _Rounds:
                     planned.append(status.member)
             if not plans:
                 return []
-            logs = await execute(plans, self.run_config, summary=False)
+            logs = await execute(plans, self.run_config, summary=False, roles=self.roles)
         by_file = {plan.path.name: member for plan, member in zip(plans, planned, strict=True)}
         for log in logs:
             member = by_file.get(Path(str(log.location)).name)
@@ -248,7 +259,7 @@ class _Rounds:
             if not (plan.work or plan.then):
                 self.exhausted.add(member.key)  # every sample completed or out of attempts
                 return None
-        plan.model = bound_model(member.model, member.config)
+        plan.model = self.models[member.key]
         return plan
 
     def _collect_latest(self) -> None:

@@ -28,11 +28,12 @@ from ._config import EvalConfig
 from ._display import resume_command
 from ._lineage import CarriedSamples, Lineage, gc_paused, input_hash_of, load_lineage
 from ._lock import hold_lineages
-from ._models import bound_model, config_for
+from ._models import config_for
 from ._plan import RunPlan, WorkItem
 from ._planner import build_spec, epochs_of, log_path, select_samples
 from ._recorded import config_from_spec, credentials_for, is_unrecorded, task_args_of
 from ._run import execute
+from ._run_models import building_with, close_models, run_model, run_roles
 from ._sync import run_sync
 
 LogRef = str | Path | EvalLog
@@ -226,15 +227,24 @@ async def _retry_one(
     lineages = [(path.parent, spec.task_id, spec.task),
                 (Path(config.log_dir or path.parent), spec.task_id, spec.task)]
     with hold_lineages(lineages):
-        task = task or rebuild_task(spec, config.task_args, shlex.quote(str(path)))
-        plan = plan_retry(path, spec, task, config)
-        plan.model = bound_model(model, config)
-        if not whole_round:
-            return await execute([plan], config)
-        if not (plan.work or plan.then):
-            return []
-        # Only the run decides at the end: the header (built above) keeps the user's value.
-        return await execute([plan], config.model_copy(update={"continue_on_fail": True}))
+        # Made before the task is rebuilt, which may call get_model() (as for eval()).
+        made = run_model(model or str(config.model), config)
+        roles = run_roles(config, [model or str(config.model)], [made])
+        try:
+            if task is None:
+                with building_with(made, roles):
+                    task = rebuild_task(spec, config.task_args, shlex.quote(str(path)))
+            plan = plan_retry(path, spec, task, config)
+            plan.model = made
+            if not whole_round:
+                return await execute([plan], config, roles=roles)
+            if not (plan.work or plan.then):
+                return []
+            # Only the run decides at the end: the header (built above) keeps the user's value.
+            return await execute([plan], config.model_copy(update={"continue_on_fail": True}),
+                                 roles=roles)
+        finally:
+            await close_models([made, *roles.values()])  # the runner closes them too, if it ran
 
 
 def rebuild_task(spec: EvalSpec, task_args: dict[str, Any] | None = None, log: str = "LOG",

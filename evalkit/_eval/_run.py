@@ -14,7 +14,7 @@ import anyio
 from .._util._signals import loop_scheduler, on_signal, signal_name
 from ..errors import EvalInterrupted, UsageError
 from ..log import EvalLog
-from ..model import Model, get_model
+from ..model import Model
 from ..solver import SampleLimits
 from ._config import EvalConfig
 from ._display import Display, in_notebook, resume_command_for
@@ -22,6 +22,7 @@ from ._executor import make_executor
 from ._lock import hold_lineages
 from ._models import role_models
 from ._plan import RunPlan
+from ._run_models import named_model
 from ._sample import SampleContext
 from ._sync import stop_on_interrupt
 from ._task_run import TaskRun
@@ -30,22 +31,23 @@ REFRESH_SECONDS = 0.25
 
 
 async def execute(plans: Sequence[RunPlan], config: EvalConfig, summary: bool = True,
-                  ) -> list[EvalLog]:
+                  roles: dict[str, Model] | None = None) -> list[EvalLog]:
     """Run ``plans`` (one per task) and return their logs, in order. ``summary``:
-    show the results table (an eval set shows its own, over all its members)."""
+    show the results table (an eval set shows its own, over all its members).
+    ``roles``: the eval's role models when the caller made them (to build its tasks)."""
     for directory in {plan.path.parent for plan in plans}:
         _check_log_dir(directory)
     with hold_lineages((plan.path.parent, plan.spec.task_id, plan.spec.task) for plan in plans):
-        return await _execute(plans, config, summary)
+        return await _execute(plans, config, summary, roles)
 
 
 async def _execute(plans: Sequence[RunPlan], config: EvalConfig, summary: bool,
-                   ) -> list[EvalLog]:
+                   given_roles: dict[str, Model] | None) -> list[EvalLog]:
     if config.seed is not None:
         random.seed(config.seed)
     models = _models_for(plans, config)
     executor = make_executor(config)
-    roles = role_models(config, models)
+    roles = role_models(config, models) if given_roles is None else given_roles
     try:
         runs = []
         for plan in plans:
@@ -114,15 +116,8 @@ def _check_log_dir(directory: Path) -> None:
 
 
 def _models_for(plans: Sequence[RunPlan], config: EvalConfig) -> dict[str, Model]:
-    generate_config = config.effective_generate_config()
-    args = dict(config.model_args)
-    # --model-base-url wins over -M base_url; given either way it is passed once.
-    base_url = config.model_base_url or args.pop("base_url", None)
-    args.pop("base_url", None)
-    return {
-        name: get_model(name, base_url=base_url, config=generate_config, **args)
-        for name in {plan.spec.model for plan in plans if plan.model is None}
-    }
+    return {name: named_model(name, config)
+            for name in {plan.spec.model for plan in plans if plan.model is None}}
 
 
 def _given(plans: Sequence[RunPlan]) -> list[Model]:

@@ -40,7 +40,8 @@ def get_model(
 
     With ``role`` ("grader", ...): the model the eval binds to that role, else
     ``model``, else ``default``, else the evaluated model. With no name at all:
-    the model the running sample is evaluated with.
+    the model being evaluated, in a running sample or scorer and, as in Inspect,
+    while ``eval()`` or ``eval_retry()`` builds a ``@task`` function's Task.
     """
     if role is not None:
         bound_model = model_for_role(role)
@@ -75,6 +76,7 @@ def _evaluated_model() -> Model:
     evaluated = active_model()
     if evaluated is None:
         raise UsageError(
-            "get_model() with no name means the model being evaluated, and no sample is "
-            "running here; name a model instead, e.g. get_model('openai/gpt-4o-mini')")
+            "get_model() with no name means the model being evaluated, and no eval is "
+            "running here (it works while eval() builds a task and in samples and scorers); "
+            "name a model instead, e.g. get_model('openai/gpt-4o-mini')")
     return evaluated
