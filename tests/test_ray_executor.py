@@ -100,6 +100,23 @@ def test_another_engine_plugs_in_behind_the_executor_seam(
     assert engine.tasks == ["counting"] and engine.samples == 7 and engine.closed
 
 
+def test_records_travel_as_pickled_bytes_and_come_back_whole() -> None:
+    """A worker sends a record as standard-pickle bytes (cheaper than Ray's cloudpickle)
+    and the driver gets the same record back; one pickle refuses travels as it is."""
+    pytest.importorskip("ray", reason="Ray is not installed (pip install 'evalkit[ray]')")
+    from evalkit._eval._ray_worker import packed, unpacked
+    from evalkit.log import EvalSample
+    from evalkit.model import ChatMessageUser
+
+    record = EvalSample(id=1, epoch=2, input="q", target="t", metadata={"k": [1, 2.5]},
+                        messages=[ChatMessageUser(content="q")])
+    sent = packed(record)
+    assert isinstance(sent, bytes)
+    assert unpacked(sent) == record
+    odd = EvalSample(id=2, epoch=1, input="q", target="t", metadata={"f": lambda: 1})
+    assert packed(odd) is odd and unpacked(packed(odd)) is odd
+
+
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Cluster]:
     """A real one-node Ray cluster with 2 CPUs, ended by its process group id."""

@@ -30,7 +30,14 @@ from .._transcript import ModelEvent
 from ..errors import ModelFatalError, UsageError
 from ..log import EvalError, EvalSample
 from ._plan import RunPlan, WorkItem
-from ._ray_worker import ModelRecipe, TaskModule, TaskPayload, check_task, run_sample
+from ._ray_worker import (
+    ModelRecipe,
+    TaskModule,
+    TaskPayload,
+    check_task,
+    run_sample,
+    unpacked,
+)
 from ._sample import SampleContext, SampleRun
 
 INSTALL_HINT = "pip install 'evalkit[ray]'"
@@ -141,9 +148,9 @@ class RaySample:
         if kind == "fatal":
             assert isinstance(value, ModelFatalError)
             raise value
-        assert isinstance(value, EvalSample)
-        self.samples.count_model_calls(value)
-        return value
+        record = unpacked(value)
+        self.samples.count_model_calls(record)
+        return record
 
     def cancelled(self) -> EvalSample:
         return self.stopped or self._local().cancelled()
@@ -154,12 +161,13 @@ class RaySample:
         ray = self.samples.executor.ray
         with anyio.move_on_after(STOP_GRACE):
             try:
-                _, value = await ref
+                kind, value = await ref
             except ray.exceptions.RayError:  # cancelled before it started, or its worker died
                 return None
-            if isinstance(value, EvalSample):  # stopped; or it had just finished: keep it
-                self.samples.count_model_calls(value)
-                return value
+            if kind != "fatal":  # stopped; or it had just finished: keep it
+                record = unpacked(value)
+                self.samples.count_model_calls(record)
+                return record
         return None
 
     def _failed(self, exc: BaseException) -> EvalSample:
