@@ -106,7 +106,8 @@ def _timed_eval(n: int, burn_ms: float, executor: str, max_samples: int) -> Timi
     with tempfile.TemporaryDirectory() as log_dir:
         task = _task(n, burn_ms)
         own, ray_cpu, start = _own_cpu(), _descendants_cpu(), time.perf_counter()
-        with contextlib.redirect_stdout(io.StringIO()):  # eval's results table
+        # eval's results table and log path
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             (log,) = eval(task, model="mockllm/model", log_dir=log_dir, display="none",
                           executor=executor, max_samples=max_samples)
         wall = time.perf_counter() - start
