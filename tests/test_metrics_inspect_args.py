@@ -188,3 +188,15 @@ def test_a_metric_of_the_older_list_score_form_gets_scores(log_dir: Path) -> Non
     assert named == ["share_of_c", "unannotated_share"]
     assert score.metrics["share_of_c"].value == pytest.approx(2 / 3)
     assert score.metrics["unannotated_share"].value == pytest.approx(2 / 3)
+
+
+def test_score_unscored_is_nan_with_its_context() -> None:
+    """Score.unscored(answer=, explanation=, metadata=) (Inspect's) is a NaN score, which
+    every metric leaves out, keeping what the scorer could say."""
+    unscored = Score.unscored(answer="?", explanation="no grade", metadata={"k": 1})
+    assert math.isnan(unscored.value)  # type: ignore[arg-type]  # a float here
+    assert (unscored.answer, unscored.explanation, unscored.metadata) == ("?", "no grade",
+                                                                          {"k": 1})
+    scores = [SampleScore(score=s, sample_id=i)
+              for i, s in enumerate([Score(value=1.0), Score(value=0.0), unscored])]
+    assert mean()(scores) == 0.5 and var()(scores) == 0.5

@@ -41,7 +41,7 @@ PUBLIC: dict[str, list[str]] = {
         "ToolChoice", "ToolFunction", "ToolInfo", "get_model",
     ],
     "evalkit.scorer": [
-        "AnswerPattern", "CORRECT", "INCORRECT", "Metric", "NOANSWER", "PARTIAL", "SampleScore",
+        "AnswerPattern", "CORRECT", "INCORRECT", "Metric", "MetricProtocol", "NOANSWER", "PARTIAL", "SampleScore",
         "Score", "ScoreReducer", "ScoreReducers", "Scorer", "Target", "Value", "ValueToFloat",
         "accuracy", "answer", "at_least", "bootstrap_stderr", "choice", "exact", "f1",
         "get_reducer", "grouped", "includes", "match", "max_score", "mean", "mean_score",

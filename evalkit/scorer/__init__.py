@@ -6,7 +6,7 @@ from ._builtin import includes, match, pattern
 from ._choice import choice
 from ._classification import exact, f1
 from ._grouped import grouped
-from ._metric import Metric, metric, metric_name
+from ._metric import Metric, MetricProtocol, metric, metric_name
 from ._metrics import accuracy, bootstrap_stderr, mean, std, stderr, var
 from ._model_graded import model_graded_fact, model_graded_qa
 from ._reducer import (
@@ -42,6 +42,7 @@ __all__ = [
     "PARTIAL",
     "AnswerPattern",
     "Metric",
+    "MetricProtocol",
     "SampleScore",
     "Score",
     "ScoreReducer",

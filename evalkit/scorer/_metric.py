@@ -29,6 +29,9 @@ class Metric(Protocol):
     def __call__(self, scores: list[SampleScore]) -> Value: ...
 
 
+MetricProtocol = Metric
+"""Inspect's name for the ``list[SampleScore]`` metric protocol (``Metric`` here)."""
+
 FloatMetric = Callable[[Sequence[float]], float]
 """A built-in metric's numeric core: sorted scored numbers in, a number out."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -29,6 +30,13 @@ class Score(BaseModel):
     answer: str | None = None
     explanation: str | None = None
     metadata: dict[str, Any] | None = None
+
+    @classmethod
+    def unscored(cls, *, answer: str | None = None, explanation: str | None = None,
+                 metadata: dict[str, Any] | None = None) -> Score:
+        """A score kept in the log but left out of every metric and reducer (value NaN),
+        for a sample the scorer could not judge (Inspect's ``Score.unscored()``)."""
+        return cls(value=math.nan, answer=answer, explanation=explanation, metadata=metadata)
 
     @property
     def text(self) -> str:
