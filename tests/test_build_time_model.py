@@ -131,3 +131,32 @@ def test_an_eval_set_builds_each_members_task_with_its_model(tmp_path: Path) -> 
     assert sorted(seen) == [("mockllm/a", True), ("mockllm/b", True)]
     assert eval_set(built_per_model, str(tmp_path), model=["mockllm/a", "mockllm/b"],
                     display="none")[0]
+
+
+GRADER = {"base_url": "http://127.0.0.1:9/v1", "api_key": "k"}  # never called here
+graders: list[tuple[Model, Model]] = []
+
+
+@scorer(metrics=[accuracy()])
+def names_a_grader() -> Scorer:
+    async def score(state: TaskState, target: Target) -> Score:
+        graders.append((get_model("openai/grader", **GRADER),
+                        get_model("openai/grader", memoize=False, **GRADER)))
+        return Score(value=CORRECT)
+
+    return score
+
+
+def test_a_model_named_in_a_scorer_is_made_once_per_eval(tmp_path: Path) -> None:
+    """get_model("openai/grader") in each sample's scorer is one shared object for the
+    eval (Inspect memoizes), released when it ends; memoize=False makes a new one each
+    call, and outside an eval each call makes its own."""
+    graders.clear()
+    task = Task(dataset=[Sample(id=i, input="q", target="t") for i in range(3)],
+                scorer=names_a_grader())
+    [log] = eval(task, model="mockllm/model", log_dir=str(tmp_path), display="none")
+    assert log.status == "success"
+    shared = {id(memo) for memo, _ in graders}
+    fresh = {id(new) for _, new in graders}
+    assert len(shared) == 1 and len(fresh) == 3 and not shared & fresh
+    assert get_model("openai/grader", **GRADER) is not get_model("openai/grader", **GRADER)

@@ -15,7 +15,7 @@ from ._plan import RunPlan
 from ._planner import plan_first_run
 from ._resolve import Tasks
 from ._run import execute
-from ._run_models import build_runs
+from ._run_models import build_runs, eval_scope
 from ._sync import run_sync
 
 
@@ -48,24 +48,25 @@ async def eval_with_config(
     choices = list(models) if models else model_choices(None, config.model)
     if not choices:
         raise UsageError("no model given; pass --model provider/name (e.g. --model mockllm/model)")
-    built = await build_runs(tasks, config, choices)
-    try:
-        plans = [_plan(task, config, choice, model) for task, choice, model in built.runs]
-        logs = await execute(plans, config, roles=built.roles)
-    finally:
-        await built.aclose()
-    if config.retry_attempts:  # it retries only what is not complete (errors, cancelled)
-        from ._retry import retry_until_complete
+    async with eval_scope():  # models a task or scorer names are shared in the eval
+        built = await build_runs(tasks, config, choices)
+        try:
+            plans = [_plan(task, config, choice, model) for task, choice, model in built.runs]
+            logs = await execute(plans, config, roles=built.roles)
+        finally:
+            await built.aclose()
+        if config.retry_attempts:  # it retries only what is not complete (errors, cancelled)
+            from ._retry import retry_until_complete
 
-        # The options this eval was given apply to its retries too; each log's
-        # header names its model, and a Model object is passed on as is.
-        given = config.model_dump(exclude_unset=True,
-                                  exclude={"retry_attempts", "retry_wait", "model"})
-        logs = await retry_until_complete(logs, attempts=config.retry_attempts,
-                                          backoff=config.retry_wait, overrides=given,
-                                          tasks=[plan.task for plan in plans],
-                                          models=[choice for _, choice, _ in built.runs])
-    return logs
+            # The options this eval was given apply to its retries too; each log's
+            # header names its model, and a Model object is passed on as is.
+            given = config.model_dump(exclude_unset=True,
+                                      exclude={"retry_attempts", "retry_wait", "model"})
+            logs = await retry_until_complete(logs, attempts=config.retry_attempts,
+                                              backoff=config.retry_wait, overrides=given,
+                                              tasks=[plan.task for plan in plans],
+                                              models=[choice for _, choice, _ in built.runs])
+        return logs
 
 
 def _plan(task: Task, config: EvalConfig, choice: ModelChoice, model: Model) -> RunPlan:

@@ -44,7 +44,7 @@ from ._retry import (
     plan_retry,
 )
 from ._run import execute
-from ._run_models import build_runs
+from ._run_models import build_runs, eval_scope
 from ._sync import run_sync
 
 DEFAULT_RETRY_ATTEMPTS = 10
@@ -125,21 +125,22 @@ async def run_eval_set(
     if not choices:
         raise UsageError("no model given; pass --model provider/name (e.g. --model "
                          "mockllm/model), several separated by commas")
-    built = await build_runs(tasks, config, choices)
-    try:
-        members = [member_of(task, config, choice) for task, choice, _ in built.runs]
-        _refuse_repeated(members)
-        directory = Path(str(log_dir))
-        check_manifest(directory, members, allow_new_members)
-        display = SetDisplay(config.display, config.command)
-        models = {member.key: model
-                  for member, (_, _, model) in zip(members, built.runs, strict=True)}
-        rounds = _Rounds(members, config, directory, display, models, built.roles)
-        outcome = await rounds.run(retry_attempts, retry_wait)
-    finally:
-        await built.aclose()
-    display.summary(outcome)
-    return outcome
+    async with eval_scope():  # models a task or scorer names are shared in the set
+        built = await build_runs(tasks, config, choices)
+        try:
+            members = [member_of(task, config, choice) for task, choice, _ in built.runs]
+            _refuse_repeated(members)
+            directory = Path(str(log_dir))
+            check_manifest(directory, members, allow_new_members)
+            display = SetDisplay(config.display, config.command)
+            models = {member.key: model
+                      for member, (_, _, model) in zip(members, built.runs, strict=True)}
+            rounds = _Rounds(members, config, directory, display, models, built.roles)
+            outcome = await rounds.run(retry_attempts, retry_wait)
+        finally:
+            await built.aclose()
+        display.summary(outcome)
+        return outcome
 
 
 def _refuse_repeated(members: Sequence[Member]) -> None:

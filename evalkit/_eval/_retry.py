@@ -33,7 +33,7 @@ from ._plan import RunPlan, WorkItem
 from ._planner import build_spec, epochs_of, log_path, select_samples
 from ._recorded import config_from_spec, credentials_for, is_unrecorded, task_args_of
 from ._run import execute
-from ._run_models import building_with, close_models, run_model, run_roles
+from ._run_models import building_with, close_models, eval_scope, run_model, run_roles
 from ._sync import run_sync
 
 LogRef = str | Path | EvalLog
@@ -226,6 +226,14 @@ async def _retry_one(
     # running: two retries of one log would otherwise both run every missing sample.
     lineages = [(path.parent, spec.task_id, spec.task),
                 (Path(config.log_dir or path.parent), spec.task_id, spec.task)]
+    async with eval_scope():
+        return await _retry_locked(path, spec, config, lineages, task, model, whole_round)
+
+
+async def _retry_locked(path: Path, spec: EvalSpec, config: EvalConfig,
+                        lineages: list[tuple[Path, str, str]], task: Task | None,
+                        model: Model | None, whole_round: bool) -> list[EvalLog]:
+    """``_retry_one`` under its lineage locks: make the models, rebuild, plan, run."""
     with hold_lineages(lineages):
         # Made before the task is rebuilt, which may call get_model() (as for eval()).
         made = run_model(model or str(config.model), config)

@@ -11,8 +11,8 @@ so a grader captured at build time shares the run's connection pool and limits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
 import anyio
@@ -20,6 +20,7 @@ import anyio
 from .._task import Task
 from ..model import Model, get_model
 from ..model._model import bind_active_model, bind_model_roles
+from ..model._registry import bind_eval_models, eval_models
 from ._config import EvalConfig
 from ._models import ModelChoice, bound_model, config_for, role_models
 from ._resolve import Tasks, resolve_tasks
@@ -48,6 +49,21 @@ def run_roles(config: EvalConfig, choices: Iterable[ModelChoice],
     built = {model.name: model for choice, model in zip(choices, models, strict=True)
              if isinstance(choice, str)}
     return role_models(config, built)
+
+
+@asynccontextmanager
+async def eval_scope() -> AsyncIterator[None]:
+    """The span of one eval (or retry, or eval set): a model ``get_model`` makes in it is
+    made once per way of naming it and shared, and released when the span ends."""
+    if eval_models() is not None:  # already inside one (eval()'s own retries)
+        yield
+        return
+    made: dict[str, Model] = {}
+    try:
+        with bind_eval_models(made):
+            yield
+    finally:
+        await close_models(made.values())
 
 
 @contextmanager

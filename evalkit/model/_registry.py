@@ -7,8 +7,13 @@ never imports HTTP provider code it does not use.
 from __future__ import annotations
 
 import importlib
+import json
+from collections.abc import MutableMapping
+from contextlib import AbstractContextManager
+from contextvars import ContextVar
 from typing import Any
 
+from .._util._context import bound
 from ..errors import UnknownProviderError, UsageError
 from ._api import ModelAPI
 from ._config import GenerateConfig
@@ -34,6 +39,7 @@ def get_model(
     default: str | Model | None = None,
     base_url: str | None = None,
     config: GenerateConfig | None = None,
+    memoize: bool = True,
     **model_args: Any,
 ) -> Model:
     """The model named ``provider/name`` (a ``Model`` is returned as is).
@@ -42,6 +48,11 @@ def get_model(
     ``model``, else ``default``, else the evaluated model. With no name at all:
     the model being evaluated, in a running sample or scorer and, as in Inspect,
     while ``eval()`` or ``eval_retry()`` builds a ``@task`` function's Task.
+
+    During an eval, a model named the same way (name, config, base URL, args) is
+    made once and shared (``memoize=False``: a new one each call), as in Inspect;
+    the eval releases it when it ends. ``mockllm`` models are never shared (their
+    ``custom_outputs`` are consumed as they answer).
     """
     if role is not None:
         bound_model = model_for_role(role)
@@ -62,9 +73,21 @@ def get_model(
         raise UnknownProviderError(
             f"unknown model provider {provider!r} in {model!r}; known providers: {known}"
         )
+    effective = config or GenerateConfig()
+    cache = _models.get()
+    key = (None if cache is None or not memoize or provider == "mockllm"
+           else _memo_key(model, effective, base_url, model_args))
+    if cache is None or key is None:
+        return _make(model, provider, name, effective, base_url, model_args)
+    if key not in cache:
+        cache[key] = _make(model, provider, name, effective, base_url, model_args)
+    return cache[key]
+
+
+def _make(model: str, provider: str, name: str, effective: GenerateConfig,
+          base_url: str | None, model_args: dict[str, Any]) -> Model:
     module_name, _, class_name = PROVIDERS[provider].partition(":")
     api_class: type[ModelAPI] = getattr(importlib.import_module(module_name), class_name)
-    effective = config or GenerateConfig()
     try:
         api = api_class(name, base_url=base_url, config=effective, **model_args)
     except (TypeError, ValueError) as exc:
@@ -80,3 +103,29 @@ def _evaluated_model() -> Model:
             "running here (it works while eval() builds a task and in samples and scorers); "
             "name a model instead, e.g. get_model('openai/gpt-4o-mini')")
     return evaluated
+
+
+_models: ContextVar[MutableMapping[str, Model] | None] = ContextVar("evalkit_eval_models",
+                                                                   default=None)
+
+
+def eval_models() -> MutableMapping[str, Model] | None:
+    """The models ``get_model`` made during the running eval, by how they were named."""
+    return _models.get()
+
+
+def bind_eval_models(models: MutableMapping[str, Model],
+                     ) -> AbstractContextManager[MutableMapping[str, Model]]:
+    """Share the models ``get_model`` makes inside the ``with`` block through ``models``."""
+    return bound(_models, models)
+
+
+def _memo_key(model: str, config: GenerateConfig, base_url: str | None,
+              model_args: dict[str, Any]) -> str | None:
+    """What makes two ``get_model`` calls the same model; None when an argument is not
+    plain data (a callable), so such a model is never shared."""
+    try:
+        return json.dumps([model, config.model_dump(mode="json", exclude_none=True),
+                           base_url, model_args], sort_keys=True)
+    except (TypeError, ValueError):
+        return None
