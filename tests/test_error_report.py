@@ -28,10 +28,10 @@ def _unused_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _eval(tmp_path: Path, base_url: str, *extra: str) -> tuple[int, str]:
+def _eval(tmp_path: Path, base_url: str, *extra: str, max_retries: int = 1) -> tuple[int, str]:
     (tmp_path / "pair.py").write_text(TASK)
     result = run_cli("eval", "pair.py", "--model", "openai/m", "--model-base-url", base_url,
-                     "--max-retries", "1", "--no-fail-on-error", *extra, cwd=tmp_path,
+                     "--max-retries", str(max_retries), "--no-fail-on-error", *extra, cwd=tmp_path,
                      env={"OPENAI_API_KEY": "sk-test"})
     return result.returncode, result.stdout + result.stderr
 
@@ -51,7 +51,10 @@ def test_rate_limits_then_bad_requests_show_the_request_error(tmp_path: Path) ->
     with ProviderServer() as server:
         server.inject(Fault.rate_limit(retry_after=0), times=2)
         server.inject_always(Fault.http(400, "prompt is too long: 9999 tokens"))
-        code, output = _eval(tmp_path, server.openai_base_url, "--display", "plain")
+        # Two retries each: however the two samples' requests interleave (one may draw
+        # both 429s), each ends on a 400.
+        code, output = _eval(tmp_path, server.openai_base_url, "--display", "plain",
+                             max_retries=2)
     assert code == 0, output
     assert "(last: HTTP 429 rate limited)" in output  # the plain status line
     lines = [line for line in output.splitlines() if line.startswith("  ")]
