@@ -18,7 +18,7 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 
 import pytest
-from conftest import REPO, run_cli
+from conftest import REPO, RETRY_FROM_MODULE, run_cli
 
 from evalkit.errors import LogError
 from evalkit.log import iter_sample_lines, read_eval_log, read_eval_log_header
@@ -155,8 +155,8 @@ def test_sigint_records_cancelled_samples_prints_resume_and_exits_130(tmp_path: 
     _, stderr = process.communicate(timeout=DEADLINE)
 
     assert process.returncode == 130
-    assert f"resume with: evalkit eval-retry {log_dir.name}/" in stderr \
-        or f"resume with: evalkit eval-retry {log}" in stderr
+    assert f"resume with: {RETRY_FROM_MODULE} {log_dir.name}/" in stderr \
+        or f"resume with: {RETRY_FROM_MODULE} {log}" in stderr
     interrupted = read_eval_log(log)
     assert interrupted.status == "cancelled"
     assert interrupted.results is not None and interrupted.results.cancelled_samples >= 1
@@ -187,7 +187,7 @@ def test_second_sigint_exits_at_once_and_the_log_still_reads(tmp_path: Path) -> 
     assert process.returncode == 130
     assert "press Ctrl-C again" in first and "interrupted again: exiting now" in stderr
     [log] = log_dir.glob("*.jsonl.zst")
-    assert f"resume with: evalkit eval-retry {log}" in stderr
+    assert f"resume with: {RETRY_FROM_MODULE} {log}" in stderr
     header = read_eval_log_header(log)  # the log still reads
     assert header.status == "started" and header.eval.task == "counting"
     assert list(iter_sample_lines(log)) == []

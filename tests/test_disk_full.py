@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO
+from conftest import REPO, RETRY_FROM_MODULE, RETRY_FROM_SCRIPT
 
 from evalkit.log import read_eval_log
 
@@ -38,6 +38,10 @@ class FakeDisk:
         if self.free is None:
             return [sys.executable, "-m", "evalkit"]
         return [sys.executable, str(FAKE_CLI)]
+
+    def retry_command(self) -> str:
+        """How the command above prints a resume command (see tests/test_resume_command.py)."""
+        return RETRY_FROM_MODULE if self.free is None else RETRY_FROM_SCRIPT
 
     def env(self) -> dict[str, str]:
         return {"FULL_DISK_FREE": str(self.free)} if self.free is not None else {}
@@ -117,6 +121,7 @@ def test_full_disk_stops_cleanly_and_the_retry_never_leaves_an_empty_log(
 ) -> None:
     """Disk full: one message naming the safe count and the last good log, exit 1; a retry
     into the still-full disk leaves no log behind; after freeing space, nothing runs twice."""
+    retry = disk.retry_command()
     first = evalkit(disk, tmp_path / "first.txt", "eval", str(TASK_FILE), "--model",
                     "mockllm/model", "-T", f"n={SAMPLES}", "--log-dir", str(disk.dir))
     assert first.returncode == 1, first.stderr
@@ -127,16 +132,17 @@ def test_full_disk_stops_cleanly_and_the_retry_never_leaves_an_empty_log(
     assert 0 < safe < SAMPLES and all(s.error is None for s in saved.samples or [])
     assert (f"error: the disk is full (No space left on device) writing {log}: {safe} of "
             f"{SAMPLES} samples are complete and safe in it") in first.stderr
-    assert f"resume with: evalkit eval-retry {log}\n" in first.stderr
+    assert f"resume with: {retry} {log}\n" in first.stderr
 
     disk.fill()
+    retry = disk.retry_command()
     again = evalkit(disk, tmp_path / "again.txt", "eval-retry", str(log))
     assert again.returncode == 1, again.stderr
     assert "Traceback" not in again.stderr
     assert logs_in(disk.dir) == {log}  # no empty (or useless) log left to resume
     assert "it held nothing new and was removed" in again.stderr
     assert f"{safe} of {SAMPLES} samples are complete and safe in {log}" in again.stderr
-    assert f"resume with: evalkit eval-retry {log}\n" in again.stderr
+    assert f"resume with: {retry} {log}\n" in again.stderr
 
     disk.make_room()
     done = evalkit(disk, tmp_path / "done.txt", "eval-retry", str(log))

@@ -9,7 +9,7 @@ from typing import Any
 import anyio
 import pytest
 from anyio.lowlevel import checkpoint
-from conftest import run_cli
+from conftest import RETRY_FROM_MODULE, RETRY_FROM_SCRIPT, run_cli
 
 from evalkit import Task, eval, eval_async
 from evalkit._eval._display import outcome_notes, results_text
@@ -568,7 +568,7 @@ def test_summary_of_a_failed_eval_prints_error_and_resume(
     log, _ = run(Task(dataset=samples(3), solver=fail_for({2}), scorer=starts_with()))
     err = capsys.readouterr().err
     assert "error: 1 of 3 samples failed (threshold True: any error)" in err
-    assert f"resume with: evalkit eval-retry {log.location}" in err
+    assert f"resume with: {RETRY_FROM_SCRIPT} {log.location}" in err  # eval() here
 
 
 TASK_FILE = '''
@@ -601,7 +601,7 @@ def test_cli_threshold_passed_exits_1_with_resume_command(tmp_path: Path) -> Non
                    cwd=tmp_path)
     assert done.returncode == 1, done.stderr
     assert "error: 2 of 5 samples failed (threshold 1: more than 1 sample)" in done.stderr
-    assert "resume with: evalkit eval-retry logs/" in done.stderr
+    assert f"resume with: {RETRY_FROM_MODULE} logs/" in done.stderr
     assert "Traceback" not in done.stderr
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import zstandard
-from conftest import run_cli
+from conftest import RETRY_FROM_MODULE, run_cli
 
 from evalkit.log import read_eval_log
 from evalkit.testing import Fault, ProviderServer
@@ -91,7 +91,7 @@ def test_quota_abort_exits_3_keeps_completed_and_resumes_only_missing(
                         "--display", "plain", cwd=workdir, env=env)
         assert first.returncode == 3, first.stderr
         path = _log_in(workdir)
-        assert f"resume with: evalkit eval-retry {path.relative_to(workdir)}" in first.stderr
+        assert f"resume with: {RETRY_FROM_MODULE} {path.relative_to(workdir)}" in first.stderr
         log = read_eval_log(path)
         assert log.status == "error"
         assert log.error is not None and log.error.kind == kind

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, run_cli
+from conftest import REPO, RETRY_FROM_MODULE, run_cli
 
 from evalkit import Task, eval, eval_retry
 from evalkit._eval._lineage import _decode_sample_line, scan_sample_line
@@ -300,7 +300,7 @@ def test_cli_prints_the_resume_command_when_a_run_fails(task_file: Path, tmp_pat
 
     assert done.returncode == 1
     [log] = (tmp_path / "logs").glob("*.jsonl.zst")
-    assert f"resume with: evalkit eval-retry {tmp_path / 'logs' / log.name}" in done.stderr
+    assert f"resume with: {RETRY_FROM_MODULE} {tmp_path / 'logs' / log.name}" in done.stderr
     retried = run_cli("eval-retry", str(log), "--max-attempts", "1", "--display", "none",
                       env={"RETRY_TEST_FAIL_IDS": "0"})
     assert retried.returncode == 1

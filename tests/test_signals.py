@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO, run_cli
+from conftest import REPO, RETRY_FROM_MODULE, RETRY_FROM_SCRIPT, run_cli
 
 TASK_FILE = REPO / "tests" / "retry_tasks" / "slow_planning.py"
 DEADLINE = 30.0
@@ -93,7 +93,7 @@ def test_signal_while_planning_a_retry_prints_the_resume_command(
     code, stderr = signal_when_planning(process, marker, signum)
 
     assert code == 130, stderr
-    assert stderr == f"evalkit: cancelled\nresume with: evalkit eval-retry {log}\n"
+    assert stderr == f"evalkit: cancelled\nresume with: {RETRY_FROM_MODULE} {log}\n"
     assert list(log.parent.glob("*.jsonl.zst")) == [log]
     assert not list(log.parent.glob(".evalkit-*.lock"))  # the lineage is free again
 
@@ -110,7 +110,7 @@ def test_signal_while_planning_a_later_round_names_the_newest_log(tmp_path: Path
 
     assert code == 130, stderr
     [newest] = set(log.parent.glob("*.jsonl.zst")) - {log}
-    assert stderr.endswith(f"evalkit: cancelled\nresume with: evalkit eval-retry {newest}\n")
+    assert stderr.endswith(f"evalkit: cancelled\nresume with: {RETRY_FROM_MODULE} {newest}\n")
 
 
 @pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
@@ -156,7 +156,8 @@ def test_a_signal_as_a_round_ends_starts_no_further_round(tmp_path: Path) -> Non
 
     assert done.returncode == 130, done.stderr
     [newest] = set(log.parent.glob("*.jsonl.zst")) - {log}
-    assert done.stderr.endswith(f"evalkit: cancelled\nresume with: evalkit eval-retry {newest}\n")
+    # `python -c`: not started as `python -m evalkit`
+    assert done.stderr.endswith(f"evalkit: cancelled\nresume with: {RETRY_FROM_SCRIPT} {newest}\n")
 
 
 LATE_SIGNAL = """

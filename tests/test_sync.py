@@ -15,6 +15,7 @@ from typing import Any
 
 import anyio
 import pytest
+from conftest import RETRY_FROM_SCRIPT
 
 from evalkit import Task, eval, eval_async, eval_retry
 from evalkit._eval import _sync
@@ -248,7 +249,7 @@ def test_sigint_in_subprocess_with_running_loop(log_dir: Path, tmp_path: Path) -
     assert result == {"status": "cancelled", "footer": "cancelled", "completed": 2,
                       "after": "success"}
     assert "interrupted: stopping" in err
-    assert "resume with: evalkit eval-retry" in err
+    assert f"resume with: {RETRY_FROM_SCRIPT} " in err  # a script calling eval()
 
 
 def _wait_for_log(log_dir: Path, process: subprocess.Popen[str]) -> None:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from .._util._invocation import evalkit_command
 from ..log import EvalLog
 from ..scorer._metrics import format_metric
 from ._error_summary import error_lines
@@ -206,8 +207,9 @@ def resume_command(log: EvalLog) -> str:
 
 
 def resume_command_for(path: str | Path) -> str:
-    """The exact command that finishes the log at ``path`` (quoted for a POSIX shell)."""
-    return f"evalkit eval-retry {shlex.quote(str(path))}"
+    """The exact command that finishes the log at ``path`` (quoted for a POSIX shell), in
+    the form that runs here (``python -m evalkit`` if that is how evalkit was started)."""
+    return f"{evalkit_command()} eval-retry {shlex.quote(str(path))}"
 
 
 def in_notebook() -> bool:
