@@ -28,6 +28,7 @@ from evalkit.scorer import (
     median_score,
     metric,
     pass_at,
+    scorer,
     scorer_metadata,
     std,
     stderr,
@@ -200,3 +201,18 @@ def test_score_unscored_is_nan_with_its_context() -> None:
     scores = [SampleScore(score=s, sample_id=i)
               for i, s in enumerate([Score(value=1.0), Score(value=0.0), unscored])]
     assert mean()(scores) == 0.5 and var()(scores) == 0.5
+
+
+def test_a_scorer_that_is_not_async_is_refused_when_made() -> None:
+    """@scorer on a factory returning a plain function raises TypeError naming it when
+    the scorer is made (Inspect's check), rather than erring in every sample."""
+
+    @scorer(metrics=[mean()])
+    def not_async() -> Any:
+        def score(state: Any, target: Any) -> Score:
+            return Score(value=1)
+
+        return score
+
+    with pytest.raises(TypeError, match="'not_async' is not declared as an async callable"):
+        not_async()

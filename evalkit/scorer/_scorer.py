@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar, cast
 
@@ -36,6 +37,9 @@ def scorer(
         @functools.wraps(factory)
         def make(*args: Any, **kwargs: Any) -> Scorer:
             made = factory(*args, **kwargs)
+            if not _is_async(made):  # Inspect's check: fail here, not once per sample
+                raise TypeError(f"scorer {scorer_name!r} is not declared as an async callable; "
+                                "make its score function `async def score(state, target)`")
             made.__evalkit_name__ = scorer_name  # type: ignore[attr-defined]  # results key
             made.__evalkit_metrics__ = metrics  # type: ignore[attr-defined]  # read by runner
             made.__evalkit_metadata__ = dict(metadata)  # type: ignore[attr-defined]
@@ -45,6 +49,15 @@ def scorer(
         return cast(ScorerFactory, make)
 
     return decorate
+
+
+def _is_async(made: object) -> bool:
+    """Whether calling ``made`` gives a coroutine (a function, partial or object)."""
+    while isinstance(made, functools.partial):
+        made = made.func
+    # An object whose __call__ is async (type(made).__call__, as Python calls it).
+    return inspect.iscoroutinefunction(made) or inspect.iscoroutinefunction(
+        type(made).__call__)
 
 
 def scorer_name(scorer: Scorer) -> str:
