@@ -15,6 +15,7 @@ from evalkit.dataset import Sample
 from evalkit.log import read_eval_log_header
 from evalkit.model import ChatMessage, GenerateConfig, Model, ModelOutput, ToolChoice, ToolInfo
 from evalkit.model._mock import MockLLM
+from evalkit.model._model import bind_active_model, bind_task_config
 from evalkit.scorer import includes, mean
 from evalkit.solver import Generate, Solver, TaskState, generate, solver
 
@@ -56,6 +57,24 @@ def test_task_config_reaches_the_model_and_the_eval_config_wins(log_dir: Path) -
     assert header.eval.generate_config["temperature"] == 0.3
     assert header.eval.generate_config["top_p"] == 0.9
     assert header.eval.task_version == 2
+
+
+@pytest.mark.anyio
+async def test_each_call_merges_the_current_task_and_model_configs() -> None:
+    """A Model generates with the task config bound now over its current config: tasks
+    taking turns and a replaced model config never get an earlier call's merge."""
+    api = ConfigRecordingAPI()
+    model = Model("mockllm/model", api, GenerateConfig(top_p=0.5))
+    hot, cold = GenerateConfig(temperature=0.9), GenerateConfig(temperature=0.1)
+    with bind_active_model(model):
+        for task_config in (hot, cold, hot, cold):
+            with bind_task_config(task_config):
+                await model.generate("q")
+        model.config = GenerateConfig(top_p=0.7)
+        with bind_task_config(cold):
+            await model.generate("q")
+    assert [(c.temperature, c.top_p) for c in api.configs] == [
+        (0.9, 0.5), (0.1, 0.5), (0.9, 0.5), (0.1, 0.5), (0.1, 0.7)]
 
 
 def test_task_metrics_replace_the_scorers_and_setup_runs_first(log_dir: Path) -> None:
