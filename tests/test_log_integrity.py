@@ -231,11 +231,12 @@ def test_the_writer_fdatasyncs_on_a_timer_and_at_the_footer(
     """A growing log is fdatasync'ed by the timer thread, and the footer before
     write_footer returns: what a power cut may lose is bounded."""
     synced: list[int] = []
-    ticked = threading.Event()
+    changed = threading.Condition()
 
     def fdatasync(fd: int) -> None:
-        synced.append(os.fstat(fd).st_size)
-        ticked.set()
+        with changed:
+            synced.append(os.fstat(fd).st_size)
+            changed.notify_all()
 
     monkeypatch.setattr(_durable.os, "fdatasync", fdatasync)
     monkeypatch.setattr(_durable, "SYNC_INTERVAL", 0.01)
@@ -244,7 +245,9 @@ def test_the_writer_fdatasyncs_on_a_timer_and_at_the_footer(
         writer.write_header(_spec())
         writer.write_sample(EvalSample(id=1, input="q", target="t"))
         size = path.stat().st_size
-        assert ticked.wait(timeout=30), "the timer never synced the growing log"
+        with changed:  # the timer may first sync the header alone (a loaded machine)
+            assert changed.wait_for(lambda: size in synced, timeout=30), \
+                "the timer never synced the growing log"
         assert max(synced) == size
         writer.write_footer(EvalFooter(status="success"))
         assert synced[-1] == path.stat().st_size  # synced before write_footer returned
