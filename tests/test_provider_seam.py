@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -86,3 +89,28 @@ async def test_mock_transport_failure_is_classified_and_retried() -> None:
     with pytest.raises(ModelTransientError, match="connection failed: refused"):
         await model.generate("hi")
     assert (await model.generate("hi")).completion == "mocked"
+
+
+LAZY_IMPORT_CHECK = """
+import sys
+from evalkit import Task, eval
+from evalkit.dataset import Sample
+from evalkit.model import get_model
+from evalkit.testing import HttpReply, MockTransport
+
+eval(Task(dataset=[Sample(input="hi", target="hi")]), model="mockllm/model",
+     log_dir=sys.argv[1], display="none")
+get_model("openai/m", base_url="http://127.0.0.1:9/v1", api_key="k",
+          transport=MockTransport(lambda request: HttpReply(200, {}, b"{}")))
+print("after mock:", "aiohttp" in sys.modules)
+get_model("openai/m", base_url="http://127.0.0.1:9/v1", api_key="k")
+print("after provider:", "aiohttp" in sys.modules)
+"""
+
+
+def test_aiohttp_is_imported_only_by_a_provider_making_its_own_transport(tmp_path: Path) -> None:
+    """An eval on mockllm (or a provider given a MockTransport) never pays aiohttp's import."""
+    out = subprocess.run([sys.executable, "-c", LAZY_IMPORT_CHECK, str(tmp_path)],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    assert "after mock: False" in out
+    assert "after provider: True" in out

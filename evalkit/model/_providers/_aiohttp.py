@@ -86,13 +86,22 @@ class AiohttpTransport(Transport):
         return f"AiohttpTransport(max_connections={self.max_connections}, proxy={self.proxy!r})"
 
     async def send(self, request: HttpRequest) -> HttpReply:
+        # Written out rather than with ``async with`` blocks: this is on every call's path,
+        # and the two context managers cost more CPU than the rest of this method.
+        session = self._acquire_session()
         try:
-            async with self._session_in_use() as session, self._post(session, request) as response:
+            response = await self._post(session, request)
+            try:
                 body = await response.read()
-                headers = _lower(response.headers)
-                self._check_proxy_reply(request, response.status)
+            finally:  # as aiohttp's own ``async with session.post(...)`` ends
+                response.release()
+                await response.wait_for_close()
+            headers = _lower(response.headers)
+            self._check_proxy_reply(request, response.status)
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
             raise _transport_error(exc, request) from exc
+        finally:
+            await self._release_session(session)
         return HttpReply(response.status, headers, _decoded(headers, body))
 
     @asynccontextmanager
@@ -115,23 +124,33 @@ class AiohttpTransport(Transport):
     @asynccontextmanager
     async def _session_in_use(self) -> AsyncIterator[aiohttp.ClientSession]:
         """The session for a call, closed after the call if ``aclose`` came meanwhile."""
-        session = self._client()
-        self._in_flight[session] = self._in_flight.get(session, 0) + 1
+        session = self._acquire_session()
         try:
             yield session
         finally:
-            self._in_flight[session] -= 1
-            if not self._in_flight[session]:
-                del self._in_flight[session]
-                if session is not self._session:
-                    await session.close()
+            await self._release_session(session)
+
+    def _acquire_session(self) -> aiohttp.ClientSession:
+        """The session for a call, counted in flight until ``_release_session``."""
+        session = self._client()
+        self._in_flight[session] = self._in_flight.get(session, 0) + 1
+        return session
+
+    async def _release_session(self, session: aiohttp.ClientSession) -> None:
+        """A call on ``session`` has ended: close it if ``aclose`` came meanwhile."""
+        self._in_flight[session] -= 1
+        if not self._in_flight[session]:
+            del self._in_flight[session]
+            if session is not self._session:
+                await session.close()
 
     def _post(self, session: aiohttp.ClientSession, request: HttpRequest) -> Any:
-        """``session.post(...)``: an async context manager of the response."""
+        """``session.request("POST", ...)``: awaited, the response; or an async context manager of it."""
         proxy = self.proxy
-        headers = dict(request.headers)
+        headers = request.headers
         proxy_headers = None
         if proxy is not None and proxy.username is not None:
+            headers = dict(headers)
             token = base64.b64encode(f"{proxy.username}:{proxy.password or ''}".encode())
             credentials = {"proxy-authorization": f"Basic {token.decode('ascii')}"}
             # An http:// request goes to the proxy itself; an https:// one only its CONNECT does.
@@ -139,11 +158,11 @@ class AiohttpTransport(Transport):
                 headers.update(credentials)
             else:
                 proxy_headers = credentials
-        return session.post(
-            _parsed_url(_without_userinfo(request.url) if "authorization" in headers
-                        else request.url),
+        return session.request(
+            "POST", _parsed_url(_without_userinfo(request.url) if "authorization" in headers
+                                else request.url),
             data=request.body, headers=headers, proxy=proxy.url if proxy else None,
-            proxy_headers=proxy_headers, allow_redirects=False, timeout=_client_timeout(TIMEOUTS),
+            proxy_headers=proxy_headers, allow_redirects=False,
             # The CA bundle is loaded only when TLS is spoken (it costs tens of ms).
             ssl=ssl_context() if request.url.startswith("https://") or (
                 proxy is not None and proxy.url.startswith("https://")) else True)
@@ -162,7 +181,7 @@ class AiohttpTransport(Transport):
             # should ride along on later calls (nor cost a jar lookup on each).
             self._session = aiohttp.ClientSession(
                 connector=connector, trust_env=False, auto_decompress=False,
-                cookie_jar=aiohttp.DummyCookieJar(),
+                cookie_jar=aiohttp.DummyCookieJar(), timeout=_client_timeout(TIMEOUTS),
                 max_line_size=MAX_HEAD_SIZE, max_field_size=MAX_HEAD_SIZE,
                 headers={"user-agent": USER_AGENT, "accept-encoding": "identity"})
         return self._session
@@ -274,9 +293,8 @@ def _parsed_url(url: str) -> yarl.URL:
     return yarl.URL(url)
 
 
-@functools.lru_cache(maxsize=4)
 def _client_timeout(timeouts: Timeouts) -> aiohttp.ClientTimeout:
-    """aiohttp's form of ``timeouts`` (made once: this is on every request's path)."""
+    """aiohttp's form of ``timeouts``, the session's default for every request."""
     return aiohttp.ClientTimeout(total=None, sock_connect=timeouts.connect,
                                  sock_read=timeouts.read)
 
