@@ -15,7 +15,10 @@ once with ``--cpus`` CPUs and warmed up first, its start-up not counted:
   raylet, GCS), which is what a busy machine pays.
 
 ``cores`` is CPU seconds over wall seconds (all of the run's processes): about 1
-for the local runner, up to ``--cpus`` plus the driver's share for Ray.
+for the local runner, up to ``--cpus`` for Ray. ``idle bound`` is the speed-up
+those CPU seconds allow on ``--cpus`` otherwise idle cores (local CPU on one core
+against Ray's, the driver's included, over all of them): what a quiet machine
+shows, when other work shares the cores.
 """
 
 from __future__ import annotations
@@ -144,19 +147,22 @@ def main() -> None:
                 runs[executor].append(_timed_eval(n, burn, executor, in_flight[executor]))
         rows.append((label, n, _median(runs["local"]), _median(runs["ray"])))
     ray.shutdown()
-    _print(rows, os.getloadavg()[0])
+    _print(rows, args.cpus, os.getloadavg()[0])
 
 
-def _print(rows: list[tuple[str, int, Timing, Timing]], load: float) -> None:
+def _print(rows: list[tuple[str, int, Timing, Timing]], cpus: int, load: float) -> None:
     print(f"{'workload':<17} {'samples':>7} {'local s':>8} {'ray s':>7} {'speed-up':>8} "
-          f"{'cores local/ray':>15} {'wall ms/sample local/ray':>25} "
+          f"{'idle bound':>10} {'cores local/ray':>15} {'wall ms/sample local/ray':>25} "
           f"{'ray CPU ms/sample driver+ray':>29}")
     for label, n, local, remote in rows:
         per = f"{local.wall / n * 1000:.2f} / {remote.wall / n * 1000:.2f}"
-        cpu = (f"{remote.driver_cpu / n * 1000:.2f} + {remote.ray_cpu / n * 1000:.2f}")
+        cpu = f"{remote.driver_cpu / n * 1000:.2f} + {remote.ray_cpu / n * 1000:.2f}"
+        # The speed-up if nothing else ran: local CPU on one core against Ray's CPU
+        # (driver's included) spread over every core.
+        bound = local.cores * local.wall / (remote.cores * remote.wall / max(cpus, 1))
         print(f"{label:<17} {n:>7} {local.wall:>8.2f} {remote.wall:>7.2f} "
-              f"{local.wall / remote.wall:>7.2f}x {local.cores:>7.2f}/{remote.cores:<7.2f} "
-              f"{per:>25} {cpu:>29}")
+              f"{local.wall / remote.wall:>7.2f}x {bound:>9.2f}x "
+              f"{local.cores:>7.2f}/{remote.cores:<7.2f} {per:>25} {cpu:>29}")
     print(f"(medians; 1-minute load average at the end: {load:.2f})")
 
 
