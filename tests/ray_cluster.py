@@ -7,7 +7,8 @@ scenarios that need a second node run this file as a script, launched by the tes
 through ``unshare -rn`` into a network namespace of its own, where loopback is
 the only interface (clusters on, and nothing can leave the machine):
 
-    unshare -rn sh -c 'ip link set lo up && exec python tests/ray_cluster.py'
+    unshare -rn --pid --fork --mount-proc --kill-child \
+        sh -c 'ip link set lo up && exec python tests/ray_cluster.py'
 
 It starts a head and a second node with ``ray start --address``, kills -9 the
 driver mid-run and finishes its log with ``eval-retry --executor ray``, then kills

@@ -44,6 +44,11 @@ from evalkit.testing import Fault, ProviderServer
 
 TIMING_KEYS = {"started_at", "total_time", "timestamp", "completed_at", "latency"}
 TWO_NODES_DEADLINE = 240.0
+NAMESPACES = ("unshare", "--map-root-user", "--net", "--pid", "--fork", "--mount-proc",
+              "--kill-child")
+"""Loopback the only interface; and a PID namespace, so whatever ends the scenario (a
+timeout kills unshare, which kills its child, the namespace's init) ends every Ray
+process it started with it."""
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX process groups")
 
 
@@ -354,14 +359,14 @@ def two_nodes() -> dict[str, Any]:
     if not (shutil.which("unshare") and shutil.which("ip")):
         pytest.skip("unshare (util-linux) and ip (iproute2) are needed to give the two-node "
                     "cluster a network namespace of its own")
-    probe = subprocess.run(["unshare", "-rn", "ip", "link", "set", "lo", "up"],
+    probe = subprocess.run([*NAMESPACES, "ip", "link", "set", "lo", "up"],
                            capture_output=True, text=True, timeout=30, check=False)
     if probe.returncode != 0:
-        pytest.skip(f"cannot make a network namespace here (unshare -rn: "
+        pytest.skip(f"cannot make a network namespace here ({' '.join(NAMESPACES)}: "
                     f"{probe.stderr.strip()}); the two-node scenarios need one")
     script = REPO / "tests" / "ray_cluster.py"
     result = subprocess.run(
-        ["unshare", "-rn", "sh", "-c", 'ip link set lo up && exec "$0" "$1"', sys.executable,
+        [*NAMESPACES, "sh", "-c", 'ip link set lo up && exec "$0" "$1"', sys.executable,
          str(script)], capture_output=True, text=True, timeout=TWO_NODES_DEADLINE,
         check=False)
     assert result.returncode == 0, result.stderr[-4000:]
