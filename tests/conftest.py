@@ -15,8 +15,10 @@ from evalkit._util._invocation import command_for
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
-RETRY_FROM_MODULE = f"{command_for(started_as_module=True)} eval-retry"
-"""How a process started as `python -m evalkit` (as run_cli does) prints a resume command."""
+EVALKIT_FROM_MODULE = command_for(started_as_module=True)
+"""How a process started as `python -m evalkit` (as run_cli does) begins a printed command."""
+RETRY_FROM_MODULE = f"{EVALKIT_FROM_MODULE} eval-retry"
+"""... and so its resume command."""
 RETRY_FROM_SCRIPT = f"{command_for(started_as_module=False)} eval-retry"
 """How any other process (the `evalkit` script, a script calling eval()) prints it."""
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO, run_cli
+from conftest import EVALKIT_FROM_MODULE, REPO, run_cli
 
 from evalkit.errors import LogError
 from evalkit.log import read_eval_log_header, read_eval_log_samples
@@ -184,7 +184,7 @@ def test_quota_exits_3_and_a_rerun_after_it_returns_finishes_the_set(
     first = run_cli(*command, cwd=workdir, env=env)
 
     assert first.returncode == 3, first.stderr
-    assert "finish it with: evalkit eval-set grid.py@alpha" in first.stderr
+    assert f"finish it with: {EVALKIT_FROM_MODULE} eval-set grid.py@alpha" in first.stderr
     # As the server sees them: the model's name without its provider, and the prompt.
     done_before = {f"{model.split('/')[1]}|{task} question {sample_id}" for task, model,
                    sample_id, _ in (key.split("|") for key in _completed(workdir / "logs"))}
@@ -216,7 +216,7 @@ def test_ctrl_c_exits_130_with_the_command_that_finishes_the_set(workdir: Path) 
         _, stderr = process.communicate(timeout=60)
 
     assert process.returncode == 130, stderr
-    assert f"finish it with: evalkit {' '.join(GRID)} --max-tasks 4" in stderr
+    assert f"finish it with: {EVALKIT_FROM_MODULE} {' '.join(GRID)} --max-tasks 4" in stderr
     assert {read_eval_log_header(p).status for p in (workdir / "logs").glob("*.jsonl.zst")} == {
         "cancelled"}
     assert run_cli(*GRID, cwd=workdir).returncode == 0

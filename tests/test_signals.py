@@ -160,6 +160,21 @@ def test_a_signal_as_a_round_ends_starts_no_further_round(tmp_path: Path) -> Non
     assert done.stderr.endswith(f"evalkit: cancelled\nresume with: {RETRY_FROM_SCRIPT} {newest}\n")
 
 
+def test_a_signal_as_an_eval_set_round_ends_starts_no_further_round(tmp_path: Path) -> None:
+    """The same for an eval set's rounds: exit 130, and no retry round ran after the signal."""
+    log_dir = tmp_path / "logs"
+    done = subprocess.run(
+        [sys.executable, "-c", SIGNAL_AS_A_ROUND_ENDS, "eval-set", str(TASK_FILE), "--model",
+         "mockllm/model", "--log-dir", str(log_dir), "--retry-attempts", "3",
+         "--display", "none"],
+        capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PLANNING_FAIL_IDS": "3"})
+
+    assert done.returncode == 130, done.stderr
+    [log] = log_dir.glob("*.jsonl.zst")  # the first round's only
+    assert done.stderr.endswith(f"evalkit: cancelled\nresume with: {RETRY_FROM_SCRIPT} {log}\n")
+
+
 LATE_SIGNAL = """
 import os, signal, sys
 import evalkit._cli as cli

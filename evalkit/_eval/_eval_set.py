@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._util._signals import raise_if_stop_requested
 from ..errors import LineageLockedError, RetryError, UsageError
 from ..log import EvalLog, read_eval_log_header
 from ..log._lazy import LazySamples
@@ -179,6 +180,7 @@ class _Rounds:
             todo = self._todo()
             if not todo:
                 break
+            raise_if_stop_requested()  # a Ctrl-C too late to cancel the last round's run
             if aborts_in_a_row:
                 await self._back_off(retry_wait, aborts_in_a_row, len(todo))
             logs = await self._round(todo)

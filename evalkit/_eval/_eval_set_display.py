@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from .._util._invocation import evalkit_command
 from ..scorer._metrics import format_metric
 from ._display import in_notebook
 from ._eval_set_plan import MemberStatus
@@ -58,7 +59,9 @@ class SetDisplay:
 
     def finish_command(self) -> str:
         if self.command:
-            return self.command
+            # Recorded as `evalkit ...`; printed as what runs here (`python -m evalkit ...`).
+            program, _, rest = self.command.partition(" ")
+            return f"{evalkit_command()} {rest}" if program == "evalkit" else self.command
         if in_notebook():
             return "eval_set(...) again with the same arguments"
         return "the same eval_set(...) call (it resumes where this one stopped)"
