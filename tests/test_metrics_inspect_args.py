@@ -216,3 +216,37 @@ def test_a_scorer_that_is_not_async_is_refused_when_made() -> None:
 
     with pytest.raises(TypeError, match="'not_async' is not declared as an async callable"):
         not_async()
+
+
+@metric(name="counted", scores="unreduced")
+def counted_unreduced() -> Metric:
+    """How many scores the metric sees (every epoch's)."""
+
+    def compute(scores: list[SampleScore]) -> float:
+        return float(len(scores))
+
+    return compute
+
+
+@metric(name="counted_reduced", scores="reduced")
+def counted_reduced() -> Metric:
+    """How many scores the metric sees (one per sample)."""
+
+    def compute(scores: list[SampleScore]) -> float:
+        return float(len(scores))
+
+    return compute
+
+
+def test_an_unreduced_metric_sees_every_epoch(log_dir: Path) -> None:
+    """@metric(scores="unreduced") sees 2 samples x 3 epochs = 6 scores, where a reduced
+    metric sees 2 (Inspect's scores= contract); a bad value is refused."""
+    values = {1: [1.0, 0.0, 1.0], 2: [1.0, 1.0, 1.0]}
+    task = Task(dataset=[Sample(id=i, input="q", target="t") for i in values],
+                scorer=_by_id(values, [counted_unreduced(), counted_reduced(), mean()]),
+                epochs=3)
+    [score] = _run(task, log_dir).results.scores  # type: ignore[union-attr]
+    got = {name: m.value for name, m in score.metrics.items()}
+    assert got == {"counted": 6.0, "counted_reduced": 2.0, "mean": pytest.approx(5 / 6)}
+    with pytest.raises(ValueError, match="choose 'auto', 'reduced' or 'unreduced'"):
+        metric(scores="every")  # type: ignore[call-overload]

@@ -29,6 +29,7 @@ from ..scorer._metric import (
     numeric_value,
     sample_score,
     scored,
+    unreduced,
 )
 from ..scorer._reducer import (
     ScoreReducer,
@@ -221,7 +222,9 @@ class ResultsTally:
         metrics: dict[str, EvalMetric] = {}
         for metric in metrics_for(spec, key or scorer):
             core = float_core(metric)
-            if core is not None and numbers is not None:
+            if reducer is not None and unreduced(metric):  # every epoch's score
+                found = evaluate(metric, self._samples(column, None))
+            elif core is not None and numbers is not None:
                 found = {metric_name(metric): numeric_value(core, numbers)}
             else:
                 samples = samples if samples is not None else self._samples(column, reducer)

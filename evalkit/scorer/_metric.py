@@ -9,13 +9,24 @@ metric over no scored sample has no value (``None``).
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import math
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from fnmatch import fnmatchcase
-from typing import Any, Protocol, TypeVar, get_args, get_origin, get_type_hints, overload
+from typing import (
+    Any,
+    Literal,
+    Protocol,
+    TypeVar,
+    cast,
+    get_args,
+    get_origin,
+    get_type_hints,
+    overload,
+)
 
 from ._naming import naming
 from ._score import SampleScore, Score, Value, ValueToFloat, score_to_float
@@ -69,23 +80,53 @@ def format_metric(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
+MetricScores = Literal["auto", "reduced", "unreduced"]
+"""Which scores a metric sees when a task runs several epochs (Inspect's): ``"auto"``
+and ``"reduced"`` one reduced score per sample, ``"unreduced"`` one per sample and epoch."""
+
+
 @overload
 def metric(factory: MetricFactory, /) -> MetricFactory: ...
 @overload
-def metric(name: str | None = None, /) -> Callable[[MetricFactory], MetricFactory]: ...
+def metric(name: str | None = None, /, *, scores: MetricScores = "auto",
+           ) -> Callable[[MetricFactory], MetricFactory]: ...
 @overload
-def metric(*, name: str | None = None) -> Callable[[MetricFactory], MetricFactory]: ...
+def metric(*, name: str | None = None, scores: MetricScores = "auto",
+           ) -> Callable[[MetricFactory], MetricFactory]: ...
 def metric(
-    factory: MetricFactory | str | None = None, /, *, name: str | None = None
+    factory: MetricFactory | str | None = None, /, *, name: str | None = None,
+    scores: MetricScores = "auto",
 ) -> MetricFactory | Callable[[MetricFactory], MetricFactory]:
     """Mark a factory of metrics; its name (or ``name``) names the metric in the results.
 
-    As in Inspect, the name may also be given first: ``@metric("share")``.
+    As in Inspect, the name may also be given first: ``@metric("share")``; and
+    ``scores="unreduced"`` gives the metric every epoch's score of every sample
+    instead of each sample's reduced score.
     """
     if isinstance(factory, str):
         factory, name = None, factory
-    decorated: MetricFactory | Callable[[MetricFactory], MetricFactory] = naming(factory, name)
-    return decorated
+    if scores not in ("auto", "reduced", "unreduced"):
+        raise ValueError(f"@metric(scores={scores!r}): choose 'auto', 'reduced' or 'unreduced'")
+
+    def decorate(made_by: MetricFactory) -> MetricFactory:
+        named: MetricFactory = naming(made_by, name)
+        if scores != "unreduced":
+            return named
+
+        @functools.wraps(named)
+        def make(*args: Any, **kwargs: Any) -> Metric:
+            made = named(*args, **kwargs)
+            made.__evalkit_unreduced__ = True  # type: ignore[attr-defined]  # read by the tally
+            return made
+
+        return cast(MetricFactory, make)
+
+    return decorate(factory) if factory is not None else decorate
+
+
+def unreduced(metric: Metric) -> bool:
+    """Whether ``metric`` sees every epoch's score (``@metric(scores="unreduced")``)."""
+    return bool(getattr(metric, "__evalkit_unreduced__", False))
 
 
 def float_metric(name: str, fn: FloatMetric, to_float: ValueToFloat = score_to_float) -> Metric:
