@@ -27,6 +27,7 @@ from evalkit.scorer import (
     mean_score,
     median_score,
     metric,
+    mode_score,
     pass_at,
     scorer,
     scorer_metadata,
@@ -123,12 +124,13 @@ def test_to_float_in_a_run(log_dir: Path) -> None:
 
 def test_value_to_float_on_reducers() -> None:
     """Reducers read epochs with value_to_float: "a", "ccc" (lengths 1, 3) give mean 2,
-    median 2, max 3; at_least(1, value=3) is 1, at_least(2, value=3) is 0; pass_at(1,
-    value=3) over 1 of 2 epochs at 3 is 1 - C(1,1)/C(2,1) = 1/2."""
+    median 2, max "ccc" (the epoch's own value); at_least(1, value=3) is 1,
+    at_least(2, value=3) is 0; pass_at(1, value=3) over 1 of 2 epochs at 3 is
+    1 - C(1,1)/C(2,1) = 1/2."""
     epochs = [Score(value="a"), Score(value="ccc")]
     assert mean_score(_length)(epochs).value == 2.0
     assert median_score(value_to_float=_length)(epochs).value == 2.0
-    assert max_score(value_to_float=_length)(epochs).value == 3.0
+    assert max_score(value_to_float=_length)(epochs).value == "ccc"  # the epoch's own value
     assert at_least(1, value=3, value_to_float=_length)(epochs).value == 1.0
     assert at_least(2, 3, _length)(epochs).value == 0.0
     assert pass_at(1, value=3, value_to_float=_length)(epochs).value == pytest.approx(0.5)
@@ -250,3 +252,18 @@ def test_an_unreduced_metric_sees_every_epoch(log_dir: Path) -> None:
     assert got == {"counted": 6.0, "counted_reduced": 2.0, "mean": pytest.approx(5 / 6)}
     with pytest.raises(ValueError, match="choose 'auto', 'reduced' or 'unreduced'"):
         metric(scores="every")  # type: ignore[call-overload]
+
+
+def test_max_and_mode_reducers_keep_the_epochs_own_value(log_dir: Path) -> None:
+    """max_score/mode_score give the epoch's own value ("C"), as Inspect does, so a user
+    metric comparing with "C" after Epochs(3, "max") counts it: samples (I, C, I) and
+    (I, I, I) reduce to C and I, a share of 1/2; mode of (C, C, I) is C."""
+    assert max_score()([Score(value="I"), Score(value="C")]).value == "C"
+    assert mode_score()([Score(value=v) for v in "CCI"]).value == "C"
+    assert max_score()([Score(value={"a": "I"}), Score(value={"a": "C"})]).value == {"a": "C"}
+    values = {1: ["I", "C", "I"], 2: ["I", "I", "I"]}
+    task = Task(dataset=[Sample(id=i, input="q", target="t") for i in values],
+                scorer=_by_id(values, [share_of_c(), mean()]), epochs=Epochs(3, "max"))
+    with pytest.warns(FutureWarning):  # share_of_c is of the older list[Score] form
+        [score] = _run(task, log_dir).results.scores  # type: ignore[union-attr]
+    assert score.metrics["share_of_c"].value == 0.5 and score.metrics["mean"].value == 0.5

@@ -12,7 +12,7 @@ import math
 import statistics
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Protocol, TypeVar, overload
+from typing import Any, Protocol, TypeVar, overload
 
 from ..errors import UsageError
 from ._metric import as_number, scored
@@ -97,18 +97,40 @@ def median_score(value_to_float: ValueToFloat = score_to_float) -> ScoreReducer:
 
 
 def mode_score() -> ScoreReducer:
-    """The most common of the epochs' scores (ties: the lowest)."""
-    return float_reducer("mode", _mode)
+    """The most common of the epochs' scores (ties: the lowest), as the epoch gave it
+    (e.g. ``"C"``)."""
+    return picking_reducer(float_reducer("mode", _mode), score_to_float)
 
 
 def max_score(value_to_float: ValueToFloat = score_to_float) -> ScoreReducer:
-    """The highest of the epochs' scores."""
-    return float_reducer("max", max, value_to_float)
+    """The highest of the epochs' scores, as the epoch gave it (e.g. ``"C"``)."""
+    return picking_reducer(float_reducer("max", max, value_to_float), value_to_float)
 
 
 def min_score(value_to_float: ValueToFloat = score_to_float) -> ScoreReducer:
-    """The lowest of the epochs' scores."""
-    return float_reducer("min", min, value_to_float)
+    """The lowest of the epochs' scores, as the epoch gave it (e.g. ``"I"``)."""
+    return picking_reducer(float_reducer("min", min, value_to_float), value_to_float)
+
+
+def picking_reducer(numeric: ScoreReducer, to_float: ValueToFloat) -> ScoreReducer:
+    """``numeric``, giving back the epoch's own value that has the number it picks
+    (Inspect's max and mode keep a value such as ``"C"``; metrics read the same number)."""
+
+    def reduce(scores: list[Score]) -> Score:
+        picked = numeric(scores).value
+        if isinstance(picked, dict):
+            return Score(value={key: _own_value(number, [s.value.get(key)  # type: ignore[union-attr]
+                                                         for s in scores], to_float)
+                                for key, number in picked.items()})
+        return Score(value=_own_value(picked, [s.value for s in scores], to_float))
+
+    reduce.__dict__.update(numeric.__dict__)  # its name and the tally's fast path
+    return reduce
+
+
+def _own_value(number: Any, values: list[Any], to_float: ValueToFloat) -> Any:
+    """The first of ``values`` that reads as ``number`` (``number`` itself if none does)."""
+    return next((value for value in values if as_number(value, to_float) == number), number)
 
 
 def at_least(k: int, value: float = 1.0, value_to_float: ValueToFloat = score_to_float,
