@@ -128,6 +128,20 @@ def test_a_signal_handled_inside_a_finalizer_still_cancels(tmp_path: Path, signa
     assert not list(log_dir.glob("*.jsonl.zst"))
 
 
+@pytest.mark.parametrize("signum", SIGNALS, ids=["SIGINT", "SIGTERM"])
+def test_a_signal_turned_into_another_error_still_exits_130(tmp_path: Path, signum: int) -> None:
+    """A signal whose interrupt comes out as another exception (it landed in a C
+    extension's import, which PyO3 reports as a PanicException): exit 130, no traceback."""
+    log_dir, marker = tmp_path / "logs", tmp_path / "planning"
+    process = start(["eval", str(TASK_FILE), "--model", "mockllm/model", "--log-dir",
+                     str(log_dir)], marker, env={"PLANNING_WRAP_INTERRUPT": "1"})
+
+    code, stderr = signal_when_planning(process, marker, signum)
+
+    assert code == 130, stderr
+    assert stderr == "evalkit: cancelled before anything ran\n"
+
+
 SIGNAL_AS_A_ROUND_ENDS = """
 import signal, sys
 import evalkit._cli as cli
@@ -199,3 +213,4 @@ def test_a_signal_after_the_command_ended_still_exits_130(tmp_path: Path, signam
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 130, (done.returncode, done.stderr)
     assert "Traceback" not in done.stderr
+

@@ -22,11 +22,18 @@ __all__ = ["main"]
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``evalkit``; returns the exit code (see ``evalkit --help``)."""
     # First, so SIGINT/SIGTERM are honoured from the first instant (exit 130).
-    with guard_signals():
+    with guard_signals() as guard:
         try:
             return _main(argv)
         except KeyboardInterrupt:
             return _cancelled()
+        except BaseException:
+            # The interrupt a signal raised can come out as another exception: in a C
+            # extension's import PyO3 turns it into a PanicException. The signal was
+            # recorded first, so it is still a cancellation, not a crash.
+            if guard is not None and guard.requested is not None:
+                return _cancelled()
+            raise
 
 
 def _main(argv: Sequence[str] | None) -> int:

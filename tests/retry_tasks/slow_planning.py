@@ -10,7 +10,10 @@ Environment variables steer it, so a subprocess and its retry see the same code:
 - ``PLANNING_SIGNAL_IN_FINALIZER``: a signal name (``SIGINT``): once planning blocks,
   the process sends itself that signal from inside a finalizer, where Python drops
   any exception raised (as when garbage collection runs a weakref callback just as
-  a real signal arrives).
+  a real signal arrives);
+- ``PLANNING_WRAP_INTERRUPT``: set, the interrupt that lands in the blocked
+  construction comes out as another exception, as when it lands inside a C
+  extension's import (pydantic_core, built with PyO3, raises a PanicException).
 """
 
 import os
@@ -57,6 +60,20 @@ def _samples(n: int) -> list[Sample]:
     signame = os.environ.get("PLANNING_SIGNAL_IN_FINALIZER")
     if signame:
         _SignalsWhenCollected(signame)  # collected at once: __del__ runs now
+    if os.environ.get("PLANNING_WRAP_INTERRUPT"):
+        try:
+            _block()
+        except KeyboardInterrupt:
+            raise _Panic("failed to import the datetime C API") from None
+    _block()
+    return samples
+
+
+class _Panic(BaseException):
+    """Like PyO3's PanicException: not an Exception, not a KeyboardInterrupt."""
+
+
+def _block() -> None:
     deadline = time.monotonic() + float(os.environ.get("PLANNING_SECONDS", "20"))
     large: list[Sample] = []
     while time.monotonic() < deadline:  # a dataset too large to finish building
@@ -64,7 +81,6 @@ def _samples(n: int) -> list[Sample]:
                      for i in range(len(large), len(large) + 1000))
         if len(large) > 200_000:
             large.clear()  # keep memory bounded: only the time matters here
-    return samples
 
 
 @task
