@@ -214,3 +214,29 @@ def test_a_signal_after_the_command_ended_still_exits_130(tmp_path: Path, signam
     assert done.returncode == 130, (done.returncode, done.stderr)
     assert "Traceback" not in done.stderr
 
+
+SIGNAL_IN_TEARDOWN = """
+import os, signal, sys
+import evalkit._cli as cli
+
+class SignalsWhenTornDown:
+    def __init__(self, signum, kill, pid):
+        self.send = lambda: kill(pid, signum)  # held: sys and os are gone by then
+
+    def __del__(self):
+        self.send()  # Python's handlers are gone by now
+
+keep = SignalsWhenTornDown(getattr(signal, sys.argv[2]), os.kill, os.getpid())  # a global of __main__: cleared as Python tears down
+sys.argv[1:] = ["log", "ls", sys.argv[1]]
+cli.run()
+"""
+
+
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+def test_a_signal_while_python_tears_down_does_not_kill_the_finished_command(
+        tmp_path: Path, signame: str) -> None:
+    """A Ctrl-C/SIGTERM landing after the exit functions, as Python takes its modules
+    apart (signals back at their default action): the command's own exit code."""
+    done = subprocess.run([sys.executable, "-c", SIGNAL_IN_TEARDOWN, str(tmp_path), signame],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, (done.returncode, done.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import os
 import signal
@@ -117,7 +118,18 @@ def run() -> None:
     # signal landing while the process exits still exits 130, not 143 or a traceback.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _exit_cancelled)
+    # Run last of the exit functions registered from here on (they run in reverse).
+    atexit.register(_ignore_signals_while_python_tears_down)
     sys.exit(main())
+
+
+def _ignore_signals_while_python_tears_down() -> None:
+    """After the exit functions, Python resets every signal it handles to the default
+    action and then takes its modules apart (tens of ms for ours): a Ctrl-C/SIGTERM
+    landing then killed a finished command (143). Ignored, the command exits with its
+    own code; the logs and the output were complete before this point."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
 
 
 def _exit_cancelled(signum: int, frame: object) -> None:
