@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
 
+from evalkit import Task, eval
+from evalkit.dataset import Sample
 from evalkit.errors import ModelRequestError
+from evalkit.log import read_eval_log_samples
 from evalkit.model import (
     ChatMessageAssistant,
     ChatMessageTool,
@@ -18,7 +22,10 @@ from evalkit.model import (
     get_model,
 )
 from evalkit.model._providers.anthropic import content_blocks, parse_message
+from evalkit.scorer import includes
+from evalkit.solver import basic_agent, react
 from evalkit.testing import ProviderServer, ToolCallReply
+from evalkit.tool import tool
 
 pytest_plugins = ["provider_fixtures"]
 pytestmark = pytest.mark.usefixtures("fake_keys", "fast_retries", "no_proxy_settings")
@@ -88,3 +95,33 @@ def test_reasoning_is_left_out_of_the_log_line_when_absent() -> None:
     """A message without thinking serialises as before (no ``reasoning`` key in the log)."""
     assert "reasoning" not in ChatMessageAssistant(content="hi").model_dump_json(
         exclude_none=True)
+
+
+@tool
+def add():  # type: ignore[no-untyped-def]
+    async def execute(a: int) -> str:
+        """Add two to a number.
+
+        Args:
+            a: the number.
+        """
+        return str(a + 2)
+
+    return execute
+
+
+@pytest.mark.parametrize("agent", ["react", "basic_agent"])
+def test_thinking_survives_an_agent_loop_into_the_log(provider_server: ProviderServer,
+                                                      tmp_path: Path, agent: str) -> None:
+    """react/basic_agent send each turn's thinking back and the log keeps it."""
+    provider_server.answer_next(ToolCallReply("add", {"a": 2}, id="toolu_1"),
+                                ToolCallReply("submit", {"answer": "4"}, id="toolu_2"))
+    solver = react(tools=[add()]) if agent == "react" else basic_agent(tools=[add()])
+    task = Task(dataset=[Sample(input="2+2?", target="4")], solver=solver, scorer=includes())
+    [log] = eval(task, model="anthropic/m", model_base_url=provider_server.anthropic_base_url,
+                 reasoning_tokens=1024, log_dir=str(tmp_path), display="none")
+    assert log.status == "success", log.error
+    [sample] = read_eval_log_samples(log.location)
+    assert sample.error is None, sample.error
+    turns = [m for m in sample.messages if isinstance(m, ChatMessageAssistant)]
+    assert len(turns) == 2 and all(m.reasoning for m in turns)
