@@ -240,3 +240,39 @@ def test_a_signal_while_python_tears_down_does_not_kill_the_finished_command(
     done = subprocess.run([sys.executable, "-c", SIGNAL_IN_TEARDOWN, str(tmp_path), signame],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, (done.returncode, done.stderr)
+
+
+SIGNAL_INSIDE_THE_HOOK = """
+import signal, sys
+import evalkit._cli as cli
+from evalkit._util import _signals
+
+request = _signals._Redelivery.request
+sent = []
+
+def request_then_a_second_signal(self, signum):
+    if not sent:  # a second Ctrl-C lands while the hook handles the first one's drop
+        sent.append(signum)
+        signal.raise_signal(signum)
+    request(self, signum)
+
+_signals._Redelivery.request = request_then_a_second_signal
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def test_a_signal_landing_inside_the_unraisable_hook_still_cancels(tmp_path: Path) -> None:
+    """A second signal whose handler runs in a function the unraisable hook calls (not in
+    the hook's own frame): what it raises would be dropped with the hook's; it cancels."""
+    log_dir, marker = tmp_path / "logs", tmp_path / "planning"
+    process = subprocess.Popen(
+        [sys.executable, "-c", SIGNAL_INSIDE_THE_HOOK, "eval", str(TASK_FILE), "--model",
+         "mockllm/model", "--log-dir", str(log_dir), "--display", "none"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PLANNING_MARKER": str(marker), "PLANNING_SECONDS": "60",
+             "PLANNING_SIGNAL_IN_FINALIZER": "SIGINT"})
+
+    code, stderr = wait_for_exit(process)
+
+    assert code == 130, stderr
+    assert stderr == "evalkit: cancelled before anything ran\n"

@@ -161,7 +161,7 @@ class SignalGuard:
             self._previous_hook(unraisable)
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if frame is not None and frame.f_code is _UNRAISABLE_HOOK:
+        if _in_unraisable_hook(frame):
             self._redelivery.request(signum)  # raised in the hook, it would be dropped too
             return
         self._redelivery.delivered()
@@ -179,6 +179,16 @@ class SignalGuard:
 
 
 _UNRAISABLE_HOOK = SignalGuard._unraisable.__code__
+
+
+def _in_unraisable_hook(frame: FrameType | None) -> bool:
+    """Whether ``frame`` is the hook or runs under it: anywhere there (in the thread
+    start of a redelivery too) an exception escapes the hook and Python drops it."""
+    while frame is not None:
+        if frame.f_code is _UNRAISABLE_HOOK:
+            return True
+        frame = frame.f_back
+    return False
 _guard: SignalGuard | None = None
 
 
