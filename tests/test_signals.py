@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO, RETRY_FROM_MODULE, RETRY_FROM_SCRIPT, run_cli
 
+from evalkit.log import read_eval_log_header
+
 TASK_FILE = REPO / "tests" / "retry_tasks" / "slow_planning.py"
 DEADLINE = 30.0
 SIGNALS = [signal.SIGINT, signal.SIGTERM]
@@ -276,3 +278,39 @@ def test_a_signal_landing_inside_the_unraisable_hook_still_cancels(tmp_path: Pat
 
     assert code == 130, stderr
     assert stderr == "evalkit: cancelled before anything ran\n"
+
+
+RUNS_SIDE_BY_SIDE = """
+import asyncio, os, signal, sys
+from pathlib import Path
+from evalkit import eval_async
+
+TASK = sys.argv[3]
+
+async def short_then_signal():
+    logs = await eval_async(TASK, model="mockllm/model", log_dir=sys.argv[1], display="none",
+                            task_args={"n": 2})
+    while len(list(Path(sys.argv[1]).glob("*.jsonl.zst"))) < 2:
+        await asyncio.sleep(0.01)  # until the long eval runs (its log is open)
+    os.kill(os.getpid(), getattr(signal, sys.argv[2]))
+    return logs
+
+async def main():
+    await asyncio.gather(short_then_signal(), eval_async(
+        TASK, model="mockllm/model", log_dir=sys.argv[1], display="none",
+        task_args={"n": 200_000}))
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+def test_a_signal_after_one_of_two_concurrent_evals_ended_stops_the_other(
+        tmp_path: Path, signame: str) -> None:
+    """Two eval_async() awaited side by side: once the first has ended, a signal still
+    stops the second gracefully (its footer written), not the process killed mid-run."""
+    subprocess.run([sys.executable, "-c", RUNS_SIDE_BY_SIDE, str(tmp_path), signame,
+                    str(REPO / "examples" / "arithmetic.py")],
+                   capture_output=True, text=True, timeout=120)
+    statuses = sorted(read_eval_log_header(log).status for log in tmp_path.glob("*.jsonl.zst"))
+    assert statuses == ["cancelled", "success"]

@@ -129,6 +129,9 @@ class SignalGuard:
         self._previous: dict[int, Any] = {}
         self._previous_hook: Callable[[Any], object] | None = None
         self._redelivery = _Redelivery()
+        self.for_runs_only = False
+        """Installed by :func:`on_signal` for runs awaited outside a guard: removed
+        when the last of them ends."""
 
     @property
     def requested(self) -> int | None:
@@ -231,16 +234,19 @@ def on_signal(first: Callable[[int], None],
     schedule = loop_scheduler()
     stopper = _Stopper(first, second or (lambda signum: schedule(lambda: first(signum))),
                        schedule)
-    guard, temporary = _guard, _guard is None
+    guard = _guard
     if guard is None:
         guard = _guard = SignalGuard(raise_when_idle=False)
+        guard.for_runs_only = True
         guard.install()
     guard._stoppers.append(stopper)
     try:
         yield
     finally:
         guard._stoppers.remove(stopper)
-        if temporary:
+        # The last run out removes it: runs awaited side by side in one loop
+        # (asyncio.gather) end in any order, and the others still need it.
+        if guard.for_runs_only and not guard._stoppers:
             guard.uninstall()
             _guard = None
 
