@@ -83,6 +83,24 @@ def test_signal_while_planning_an_eval_cancels_before_anything_ran(
     assert not list(log_dir.glob("*.jsonl.zst"))
 
 
+def test_signal_while_retrying_a_success_with_errors_prints_the_resume_command(
+        tmp_path: Path) -> None:
+    """A log that succeeded with errored samples (--no-fail-on-error) still has work for
+    eval-retry: a signal while retrying it names it, not 'nothing to resume'."""
+    log_dir, marker = tmp_path / "logs", tmp_path / "planning"
+    done = run_cli("eval", str(TASK_FILE), "--model", "mockllm/model", "--log-dir",
+                   str(log_dir), "--display", "none", "--no-fail-on-error",
+                   env={"PLANNING_FAIL_IDS": "3"})
+    assert done.returncode == 0, done.stderr
+    [log] = log_dir.glob("*.jsonl.zst")
+    process = start(["eval-retry", str(log), "--until-complete"], marker)
+
+    code, stderr = signal_when_planning(process, marker, signal.SIGINT)
+
+    assert code == 130, stderr
+    assert stderr == f"evalkit: cancelled\nresume with: {RETRY_FROM_MODULE} {log}\n"
+
+
 @pytest.mark.parametrize("signum", SIGNALS, ids=["SIGINT", "SIGTERM"])
 def test_signal_while_planning_a_retry_prints_the_resume_command(
     tmp_path: Path, signum: int

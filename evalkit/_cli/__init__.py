@@ -78,17 +78,22 @@ def _cancelled() -> int:
 
 
 def _resume_commands(logs: list[Path]) -> list[str]:
-    """``eval-retry`` commands for the logs that are readable and not finished."""
+    """``eval-retry`` commands for the logs that are readable and have samples left to
+    run: not finished, or a success that kept errored or cancelled samples
+    (``--no-fail-on-error``, a threshold not passed), which eval-retry re-runs."""
     from .._eval._display import resume_command_for
     from ..log import read_eval_log_header
 
     commands = []
     for path in logs:
         try:
-            status = read_eval_log_header(path).status
+            header = read_eval_log_header(path)
         except (LogError, OSError):
             continue  # gone, or never got its header: nothing to resume from it
-        if status != "success":
+        results = header.results
+        left = results is not None and (results.errored_samples or results.cancelled_samples
+                                        or results.completed_samples < results.total_samples)
+        if header.status != "success" or left:
             commands.append(resume_command_for(path))
     return commands
 
