@@ -61,6 +61,13 @@ def test_file_at_name_runs_one_task_with_args(task_file: Path, log_dir: Path) ->
     assert log.results.scores[0].metrics["accuracy"].value == 1.0
 
 
+def test_log_dir_may_be_a_path(task_file: Path, tmp_path: Path) -> None:
+    """``log_dir=Path(...)`` is taken as well as a string, and the log is written there."""
+    target = tmp_path / "path-logs"
+    [log] = eval(f"{task_file}@first", model="mockllm/model", display="none", log_dir=target)
+    assert Path(log.location).parent == target
+
+
 def test_task_decorator_records_origin() -> None:
     """Calling a @task function records its file, registered name and arguments."""
 

@@ -7,6 +7,7 @@ Every CLI flag maps to a field of the same name (``--max-messages`` to
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -89,6 +90,12 @@ class EvalConfig(BaseModel):
         if value is not None and value < 1:
             raise ValueError(f"must be at least 1, got {value}")
         return value
+
+    @field_validator("log_dir", mode="before")
+    @classmethod
+    def _path_as_text(cls, value: object) -> object:
+        """``log_dir=Path(...)`` as well as a string (eval_set already takes both)."""
+        return os.fspath(value) if isinstance(value, os.PathLike) else value
 
     @field_validator("model_roles")
     @classmethod
