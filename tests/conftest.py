@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from evalkit._util._invocation import command_for
+from evalkit.errors import LogError
+from evalkit.log import iter_sample_lines
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -21,6 +23,17 @@ RETRY_FROM_MODULE = f"{EVALKIT_FROM_MODULE} eval-retry"
 """... and so its resume command."""
 RETRY_FROM_SCRIPT = f"{command_for(started_as_module=False)} eval-retry"
 """How any other process (the `evalkit` script, a script calling eval()) prints it."""
+
+
+def samples_in_live_log(log_dir: Path) -> int:
+    """Samples in the one log another process is writing in ``log_dir``, so far; 0
+    while it is created but its header not yet written (an empty file reads as
+    "not an evalkit log")."""
+    logs = list(log_dir.glob("*.jsonl.zst"))
+    try:
+        return sum(1 for _ in iter_sample_lines(logs[0])) if logs else 0
+    except LogError:
+        return 0
 
 
 @pytest.fixture

@@ -8,9 +8,8 @@ from typing import Any
 
 import anyio
 import pytest
-from conftest import EXAMPLES
+from conftest import EXAMPLES, samples_in_live_log
 
-from evalkit.errors import LogError
 from evalkit.log import iter_sample_lines, read_eval_log_header
 
 nbformat = pytest.importorskip("nbformat")
@@ -106,18 +105,8 @@ async def _run_interrupted(tmp_path: Path, log_dir: Path, code: str) -> Any:
 async def _two_samples_written(log_dir: Path) -> None:
     with anyio.fail_after(30):
         # another process writes the file: nothing to wait on but the file itself
-        while _samples_written(log_dir) < 2:  # noqa: ASYNC110  # see above
+        while samples_in_live_log(log_dir) < 2:  # noqa: ASYNC110  # see above
             await anyio.sleep(0.05)
-
-
-def _samples_written(log_dir: Path) -> int:
-    """Samples in the live log so far; 0 while it is created but its header not yet
-    written (an empty file reads as "not an evalkit log")."""
-    logs = list(log_dir.glob("*.jsonl.zst"))
-    try:
-        return sum(1 for _ in iter_sample_lines(logs[0])) if logs else 0
-    except LogError:
-        return 0
 
 
 def _statuses(log_dir: Path) -> list[str]:

@@ -15,13 +15,13 @@ from typing import Any
 
 import anyio
 import pytest
-from conftest import RETRY_FROM_SCRIPT
+from conftest import RETRY_FROM_SCRIPT, samples_in_live_log
 
 from evalkit import Task, eval, eval_async, eval_retry
 from evalkit._eval import _sync
 from evalkit.dataset import Sample
-from evalkit.errors import LogError, UsageError
-from evalkit.log import iter_sample_lines, read_eval_log, read_eval_log_header
+from evalkit.errors import UsageError
+from evalkit.log import read_eval_log, read_eval_log_header
 from evalkit.scorer import includes
 from evalkit.solver import Generate, TaskState, solver
 
@@ -258,20 +258,10 @@ def _wait_for_log(log_dir: Path, process: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         assert process.poll() is None, process.communicate()
-        if _samples_in(log_dir) >= 2:
+        if samples_in_live_log(log_dir) >= 2:
             return
         time.sleep(0.05)
     raise AssertionError("the subprocess wrote no samples within 60 s")
-
-
-def _samples_in(log_dir: Path) -> int:
-    """Samples in the live log so far; 0 while it is created but its header not yet
-    written (an empty file reads as "not an evalkit log")."""
-    logs = list(log_dir.glob("*.jsonl.zst"))
-    try:
-        return sum(1 for _ in iter_sample_lines(logs[0])) if logs else 0
-    except LogError:
-        return 0
 
 
 def test_run_sync_without_loop_uses_this_thread() -> None:
