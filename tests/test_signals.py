@@ -332,3 +332,32 @@ def test_a_signal_after_one_of_two_concurrent_evals_ended_stops_the_other(
                    capture_output=True, text=True, timeout=120)
     statuses = sorted(read_eval_log_header(log).status for log in tmp_path.glob("*.jsonl.zst"))
     assert statuses == ["cancelled", "success"]
+
+
+SIGNAL_BEFORE_THE_RETRY_READ_ITS_LOG = """
+import os, signal, sys, time
+import evalkit._cli as cli
+from evalkit._cli import _eval_cmd
+
+def interrupted_while_importing(args):
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(30)
+
+_eval_cmd.eval_retry_command = interrupted_while_importing
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def test_a_signal_before_the_retry_read_its_log_names_that_log(tmp_path: Path) -> None:
+    """Ctrl-C in eval-retry's first instant (still importing, no log read yet) names the
+    log it was given to resume, not "cancelled before anything ran"."""
+    log = first_run(tmp_path / "logs")
+    process = subprocess.Popen(
+        [sys.executable, "-c", SIGNAL_BEFORE_THE_RETRY_READ_ITS_LOG, "eval-retry", str(log)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    code, stderr = wait_for_exit(process)
+
+    assert code == 130, stderr
+    assert stderr.startswith("evalkit: cancelled\nresume with: "), stderr
+    assert stderr.endswith(f" eval-retry {log}\n"), stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
+import io
 import os
 import signal
 import sys
@@ -27,13 +28,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             return _main(argv)
         except KeyboardInterrupt:
-            return _cancelled()
+            return _cancelled(argv)
         except BaseException:
             # The interrupt a signal raised can come out as another exception: in a C
             # extension's import PyO3 turns it into a PanicException. The signal was
             # recorded first, so it is still a cancellation, not a crash.
             if guard is not None and guard.requested is not None:
-                return _cancelled()
+                return _cancelled(argv)
             raise
 
 
@@ -59,11 +60,12 @@ def _one_line_warning(message: Warning | str, category: type[Warning], *_: objec
     print(f"evalkit: warning: {message}", file=sys.stderr)
 
 
-def _cancelled() -> int:
+def _cancelled(argv: Sequence[str] | None) -> int:
     """A signal while no run was in progress: say what there is to resume, if anything."""
     from .._util._signals import noted_logs
 
-    touched = noted_logs() or []  # also: from here on a signal no longer interrupts this
+    # noted_logs() also makes signals stop interrupting from here on.
+    touched = noted_logs() or _logs_to_retry(argv)
     commands = _resume_commands(touched) if touched else []
     if not touched:
         print("evalkit: cancelled before anything ran", file=sys.stderr, flush=True)
@@ -75,6 +77,17 @@ def _cancelled() -> int:
         for command in commands:
             print(f"resume with: {command}", file=sys.stderr, flush=True)
     return 130
+
+
+def _logs_to_retry(argv: Sequence[str] | None) -> list[Path]:
+    """The logs an ``eval-retry`` was given: still there to resume when a signal came
+    before the retry read them (while evalkit was still importing)."""
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):  # a bad flag was reported, or will be
+            args = build_parser().parse_args(argv)
+    except SystemExit:
+        return []
+    return [Path(log) for log in args.logs] if args.command == "eval-retry" else []
 
 
 def _resume_commands(logs: list[Path]) -> list[str]:
