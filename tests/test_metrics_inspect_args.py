@@ -72,6 +72,19 @@ def test_clustered_stderr_in_a_run_reads_the_cluster_from_sample_metadata(
     assert score.metrics["stderr"].value == pytest.approx(1 / 3)
 
 
+def test_two_metrics_with_one_name_warn_that_one_value_is_lost(log_dir: Path) -> None:
+    """stderr() and stderr(cluster=) under one scorer share the name "stderr": the
+    results can keep one value, and a warning says so instead of losing one silently."""
+    values = {i + 1: value for i, (value, _) in enumerate(CLUSTERED)}
+    samples = [Sample(id=i + 1, input=f"q{i}", target="t", metadata={"passage": group})
+               for i, (_, group) in enumerate(CLUSTERED)]
+    task = Task(dataset=samples,
+                scorer=_by_id(values, [stderr(), stderr(cluster="passage")]))
+    with pytest.warns(UserWarning, match="two metrics named 'stderr'"):
+        [score] = _run(task, log_dir).results.scores  # type: ignore[union-attr]
+    assert score.metrics["stderr"].value == pytest.approx(1 / 3)
+
+
 def test_clustered_stderr_without_the_key_or_with_one_cluster_has_no_value(
         log_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
     """A sample missing the cluster key, or a single cluster, gives no value and a warning

@@ -8,6 +8,7 @@ numbers: a user ``@metric``, ``grouped``, a user ``@score_reducer``.
 
 from __future__ import annotations
 
+import warnings
 from array import array
 from collections import defaultdict
 from collections.abc import Sequence
@@ -229,6 +230,7 @@ class ResultsTally:
             else:
                 samples = samples if samples is not None else self._samples(column, reducer)
                 found = evaluate(metric, samples)
+            _warn_name_clash(scorer, metrics, found)
             metrics.update({n: EvalMetric(name=n, value=v) for n, v in found.items()})
         if numbers is None:
             samples = samples if samples is not None else self._samples(column, reducer)
@@ -271,3 +273,12 @@ def _sortable(value: Any) -> tuple[int, float, str]:
     whatever order they finished in."""
     number = as_number(value)
     return (0, number, "") if number == number else (1, 0.0, repr(value))
+
+
+def _warn_name_clash(scorer: str, metrics: dict[str, EvalMetric], found: dict[str, Any]) -> None:
+    """Two metrics of one scorer with one name (``stderr()`` and ``stderr(cluster=...)``):
+    only the later value can be kept, so say so rather than lose one silently."""
+    for name in found.keys() & metrics.keys():
+        warnings.warn(f"scorer {scorer!r} has two metrics named {name!r}; only the last one's "
+                      "value is kept: give one a name of its own (@metric(name=...))",
+                      UserWarning, stacklevel=2)
