@@ -87,8 +87,11 @@ def as_subprocess(directory: Path) -> Callable[[], None]:
     return run
 
 
-def timings(run: Callable[[], None], repeat: int) -> list[float]:
-    run()  # warm the page cache and imports once
+def timings(run: Callable[[], None], repeat: int, warm: bool = True) -> list[float]:
+    """Seconds of each of ``repeat`` runs; after one untimed run unless ``warm`` is
+    False (that warms the page cache and imports)."""
+    if warm:
+        run()
     results = []
     for _ in range(repeat):
         started = time.perf_counter()

@@ -26,12 +26,11 @@ import resource
 import shutil
 import statistics
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from log_ls import template_log
+from log_ls import template_log, timings
 
 from evalkit.log import EvalFooter, LogWriter
 
@@ -69,17 +68,6 @@ def fetch(url: str, *paths: str) -> Callable[[], None]:
         connection.close()
 
     return run
-
-
-def timings(run: Callable[[], None], repeat: int, warm: bool = True) -> list[float]:
-    if warm:
-        run()
-    results = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        results.append(time.perf_counter() - started)
-    return results
 
 
 def browser_cases(url: str, name: str, count: int) -> list[tuple[str, Callable[[], None]]]:

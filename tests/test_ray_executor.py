@@ -155,6 +155,14 @@ def _content(record: Any) -> Any:
     return record
 
 
+def eval_on_cluster(task_file: Path, cluster: Cluster, tmp_path: Path,
+                    *flags: str) -> subprocess.CompletedProcess[str]:
+    """``evalkit eval task_file`` with the mock model on ``cluster``, logs in tmp_path/logs."""
+    return run_cli("eval", str(task_file), "--model", "mockllm/model", "--executor", "ray",
+                   "--ray-address", cluster.address, "--log-dir", str(tmp_path / "logs"),
+                   "--display", "none", *flags, timeout=DEADLINE)
+
+
 def test_ray_log_matches_a_local_run(cluster: Cluster, tmp_path: Path) -> None:
     """The same eval on the cluster and locally writes the same samples and results."""
     cluster.reset()
@@ -269,9 +277,7 @@ def test_a_task_that_cannot_load_on_workers_fails_at_once(cluster: Cluster,
         "from evalkit.dataset import Sample\n\n"
         "@task\ndef needs_helper():\n"
         "    return Task(dataset=[Sample(input='q', target=ANSWER)])\n")
-    result = run_cli("eval", str(task_file), "--model", "mockllm/model", "--executor", "ray",
-                     "--ray-address", cluster.address, "--log-dir", str(tmp_path / "logs"),
-                     "--display", "none", timeout=DEADLINE)
+    result = eval_on_cluster(task_file, cluster, tmp_path)
     assert result.returncode == 2, result.stderr
     assert "cannot be loaded on a Ray worker" in result.stderr
     assert "only_here" in result.stderr
@@ -296,9 +302,7 @@ def test_a_quota_abort_on_a_worker_exits_3_with_the_resume_command(cluster: Clus
         "@task\ndef quota():\n"
         "    return Task(dataset=[Sample(id=i, input='q', target='x') for i in range(6)],\n"
         "                solver=spend())\n")
-    result = run_cli("eval", str(task_file), "--model", "mockllm/model", "--executor", "ray",
-                     "--ray-address", cluster.address, "--log-dir", str(tmp_path / "logs"),
-                     "--max-samples", "1", "--display", "none", timeout=DEADLINE)
+    result = eval_on_cluster(task_file, cluster, tmp_path, "--max-samples", "1")
     assert result.returncode == 3, result.stderr
     assert "eval-retry" in result.stderr
     (log,) = (tmp_path / "logs").glob("*.jsonl.zst")
